@@ -1,0 +1,39 @@
+/**
+ * The pre-block state as the engine sees it: a lookup from location to value.
+ * `entries` lets the parallel engine copy it into shared memory once per block.
+ */
+import type { LocationKey, LocationValue, MaybePromise } from './types.js'
+import { keyToString } from './keys.js'
+
+export interface BaseState {
+  get(key: LocationKey): MaybePromise<LocationValue | undefined>
+  /** Every location the state holds (used to place the pre-state in shared memory). */
+  entries(): Iterable<[LocationKey, LocationValue]>
+}
+
+/** A base state held in a Map. */
+export class MapBaseState implements BaseState {
+  private readonly map = new Map<string, LocationValue>()
+  private readonly list: Array<[LocationKey, LocationValue]> = []
+  constructor(entries: Iterable<[LocationKey, LocationValue]> = []) {
+    for (const [k, v] of entries) this.set(k, v)
+  }
+  set(key: LocationKey, value: LocationValue): void {
+    const s = keyToString(key)
+    if (!this.map.has(s)) this.list.push([key, value])
+    else {
+      const i = this.list.findIndex(([k]) => keyToString(k) === s)
+      this.list[i] = [key, value]
+    }
+    this.map.set(s, value)
+  }
+  get(key: LocationKey): LocationValue | undefined {
+    return this.map.get(keyToString(key))
+  }
+  entries(): Iterable<[LocationKey, LocationValue]> {
+    return this.list
+  }
+  get size(): number {
+    return this.list.length
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Block executors: the public, VM-agnostic entry points of the engine.
+ *
+ * - `createSequentialExecutor`: transactions in block order on the calling thread.
+ * - `createBlockSTMExecutor`: Block-STM over `threads` worker threads sharing the
+ *   multi-version memory and the scheduler in SharedArrayBuffers (threads = 1 runs the same
+ *   algorithm on the calling thread).
+ *
+ * Both load the transaction VM from `vmModule` (a module path or file URL exporting
+ * `createTransactionVM(payload, lane)`) and return identical results for the same block.
+ */
+import type { LocationKey, LocationValue, TransactionVMModule } from './types.js'
+import type { BaseState } from './baseState.js'
+import { executeSequential } from './sequential.js'
+import { pathToFileURL } from 'node:url'
+
+export interface BlockJob {
+  /** Number of transactions, indexed 0..txCount-1. */
+  txCount: number
+  /** Passed to `createTransactionVM` in every thread; must be structured-cloneable. */
+  payload: unknown
+  /** The pre-block state. */
+  base: BaseState
+}
+
+export interface ExecutionStats {
+  engine: string
+  threads: number
+  /** Incarnations executed (≥ txCount). */
+  executions: number
+  validations: number
+  /** Incarnations aborted by validation. */
+  aborts: number
+  /** Executions that stopped on an ESTIMATE and were suspended until their blocker finished. */
+  dependencyWaits: number
+  wallMs: number
+  /** Set when the engine fell back to another strategy, with the reason. */
+  fallback?: string
+}
+
+export interface BlockResult<O> {
+  outputs: O[]
+  /** Every location written by the block with its final value, sorted by key bytes. */
+  writes: Array<[LocationKey, LocationValue]>
+  stats: ExecutionStats
+}
+
+export interface BlockExecutor {
+  readonly engine: string
+  readonly threads: number
+  execute<O>(job: BlockJob): Promise<BlockResult<O>>
+  close(): Promise<void>
+}
+
+export function moduleUrl(vmModule: string): string {
+  return vmModule.startsWith('file:') ? vmModule : pathToFileURL(vmModule).href
+}
+
+export async function loadVMModule<O>(vmModule: string): Promise<TransactionVMModule<O>> {
+  const mod = (await import(moduleUrl(vmModule))) as TransactionVMModule<O>
+  if (typeof mod.createTransactionVM !== 'function') {
+    throw new TypeError(`${vmModule} does not export createTransactionVM(payload, lane)`)
+  }
+  return mod
+}
+
+export function createSequentialExecutor(opts: { vmModule: string }): BlockExecutor {
+  let modP: Promise<TransactionVMModule> | undefined
+  return {
+    engine: 'sequential',
+    threads: 1,
+    async execute<O>(job: BlockJob): Promise<BlockResult<O>> {
+      modP ??= loadVMModule(opts.vmModule)
+      const mod = (await modP) as TransactionVMModule<O>
+      const start = performance.now()
+      const vm = await mod.createTransactionVM(job.payload, 0)
+      const r = await executeSequential(vm, job.txCount, job.base)
+      return {
+        ...r,
+        stats: {
+          engine: 'sequential',
+          threads: 1,
+          executions: job.txCount,
+          validations: 0,
+          aborts: 0,
+          dependencyWaits: 0,
+          wallMs: performance.now() - start,
+        },
+      }
+    },
+    async close() {},
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The sequential engine: executes transactions one after another in block order against a
+ * plain map. It is the reference every parallel run must equal, and the fair single-thread
+ * baseline (no multi-version bookkeeping at all).
+ */
+import type { IncarnationView, LocationKey, LocationValue, TransactionVM } from './types.js'
+import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
+import { keyToString, stringToKey } from './keys.js'
+import type { BaseState } from './baseState.js'
+
+export interface SequentialResult<O> {
+  outputs: O[]
+  /** Every location written by the block with its final value, sorted by key bytes. */
+  writes: Array<[LocationKey, LocationValue]>
+}
+
+class SequentialView implements IncarnationView {
+  readonly state = new Map<string, LocationValue>()
+  constructor(private readonly base: BaseState) {}
+  read(key: LocationKey): LocationValue | undefined | Promise<LocationValue | undefined> {
+    const v = this.state.get(keyToString(key))
+    if (v !== undefined) return v
+    return this.base.get(key)
+  }
+  write(key: LocationKey, value: LocationValue): void {
+    this.state.set(keyToString(key), value)
+  }
+  dependOn(_txIndex: number): void {
+    // Every lower transaction has executed already.
+  }
+  addDelta(key: LocationKey, amount: bigint): void {
+    const k = keyToString(key)
+    let current = this.state.get(k)
+    if (current === undefined) {
+      const b = this.base.get(key)
+      if (b instanceof Promise) throw new Error('addDelta on an unfetched location needs a synchronous base state')
+      current = b
+    }
+    this.state.set(k, encodeNumeric(decodeNumeric(current) + amount))
+  }
+}
+
+/** Runs transactions 0..txCount-1 in order. */
+export async function executeSequential<O>(
+  vm: TransactionVM<O>,
+  txCount: number,
+  base: BaseState,
+): Promise<SequentialResult<O>> {
+  const view = new SequentialView(base)
+  const outputs: O[] = new Array(txCount)
+  for (let i = 0; i < txCount; i++) outputs[i] = await vm.execute(i, view)
+  const keys = [...view.state.keys()].sort()
+  return { outputs, writes: keys.map((k) => [stringToKey(k), view.state.get(k)!]) }
+}
