@@ -40,7 +40,10 @@ export interface ExecutionStats {
 
 export interface BlockResult<O> {
   outputs: O[]
-  /** Every location written by the block with its final value, sorted by key bytes. */
+  /**
+   * The block's state diff: every location whose value after the block differs from its
+   * pre-block value (absent counts as different from any value), sorted by key bytes.
+   */
   writes: Array<[LocationKey, LocationValue]>
   stats: ExecutionStats
 }
@@ -91,3 +94,5 @@ export function createSequentialExecutor(opts: { vmModule: string }): BlockExecu
     async close() {},
   }
 }
+
+export { createBlockSTMExecutor, type BlockSTMOptions } from './blockstm.js'

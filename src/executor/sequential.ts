@@ -7,10 +7,11 @@ import type { IncarnationView, LocationKey, LocationValue, TransactionVM } from 
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { keyToString, stringToKey } from './keys.js'
 import type { BaseState } from './baseState.js'
+import { equalBytes } from './incarnationView.js'
 
 export interface SequentialResult<O> {
   outputs: O[]
-  /** Every location written by the block with its final value, sorted by key bytes. */
+  /** Every location whose value after the block differs from before it, sorted by key bytes. */
   writes: Array<[LocationKey, LocationValue]>
 }
 
@@ -29,6 +30,7 @@ class SequentialView implements IncarnationView {
     // Every lower transaction has executed already.
   }
   addDelta(key: LocationKey, amount: bigint): void {
+    if (amount === 0n) return
     const k = keyToString(key)
     let current = this.state.get(k)
     if (current === undefined) {
@@ -49,6 +51,13 @@ export async function executeSequential<O>(
   const view = new SequentialView(base)
   const outputs: O[] = new Array(txCount)
   for (let i = 0; i < txCount; i++) outputs[i] = await vm.execute(i, view)
-  const keys = [...view.state.keys()].sort()
-  return { outputs, writes: keys.map((k) => [stringToKey(k), view.state.get(k)!]) }
+  // The block's state diff: locations whose final value differs from the pre-block value.
+  const writes: Array<[LocationKey, LocationValue]> = []
+  for (const k of [...view.state.keys()].sort()) {
+    const key = stringToKey(k)
+    const value = view.state.get(k)!
+    const before = await base.get(key)
+    if (before === undefined || !equalBytes(before, value)) writes.push([key, value])
+  }
+  return { outputs, writes }
 }

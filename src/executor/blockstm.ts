@@ -1,0 +1,324 @@
+/**
+ * The Block-STM executor: lays out one block in shared memory, runs the executor loop on
+ * every thread, and turns the multi-version memory into the block's result.
+ *
+ * Per block:
+ *  1. reset the shared memory; lay out the scheduler (per-transaction records) and the
+ *     location table; copy the pre-block state into the table (each location's base value);
+ *  2. run `lanes` executor loops on each of `threads` workers (or on the calling thread
+ *     when threads = 1) until the scheduler is done;
+ *  3. collect each transaction's output of its highest incarnation, and the final state
+ *     diff from the multi-version memory.
+ *
+ * Failure handling: a transaction VM exception that survives validation fails the block
+ * with {@link TransactionVMError} (as sequential execution would). A worker that crashes,
+ * exits, answers garbage or misses the deadline aborts the block in every thread (the ABORT
+ * word) and is replaced; the block is then re-run sequentially on the calling thread
+ * (`onWorkerFailure: 'sequential'`, reported in `stats.fallback`) or fails with
+ * {@link WorkerFailureError}. No partial result is ever returned.
+ */
+import { Worker } from 'node:worker_threads'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { dirname, join } from 'node:path'
+import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
+import { loadVMModule, moduleUrl } from './engine.js'
+import type { TransactionVMModule } from './types.js'
+import { H, HEADER_WORDS, SharedMemory } from '../mvmemory/sharedMemory.js'
+import { LocationTable } from '../mvmemory/locationTable.js'
+import { MVMemory } from '../mvmemory/mvMemory.js'
+import { Scheduler } from '../scheduler/scheduler.js'
+import { ExecutorLane, OutputBuffer, TransactionFailure } from './executor.js'
+import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
+import { executeSequential } from './sequential.js'
+import { compareKeys } from './keys.js'
+import type { FaultPlan } from './faults.js'
+
+export interface BlockSTMOptions {
+  /** Worker threads (1 runs Block-STM on the calling thread). */
+  threads: number
+  /** Module path or file URL exporting `createTransactionVM(payload, lane)`. */
+  vmModule: string
+  /** Concurrent executions per thread (default 1; more overlap waits on a slow state source). */
+  lanes?: number
+  /** Size of the shared memory (default 512 MiB of address space, committed as used). */
+  memoryBytes?: number
+  /** A block still running after this many milliseconds is aborted (default 10 minutes). */
+  deadlineMs?: number
+  /** Blocks with fewer transactions run sequentially (default 2 × threads; 0 disables). */
+  minParallelTxs?: number
+  /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
+  onWorkerFailure?: 'sequential' | 'throw'
+}
+
+/** A transaction VM exception that a valid (committed) incarnation raised. */
+export class TransactionVMError extends Error {
+  constructor(
+    readonly txIndex: number,
+    message: string,
+  ) {
+    super(`transaction ${txIndex} failed in the VM: ${message}`)
+    this.name = 'TransactionVMError'
+  }
+}
+
+/** A worker thread crashed, exited, hung or answered garbage during a block. */
+export class WorkerFailureError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'WorkerFailureError'
+  }
+}
+
+/** Options only tests use. */
+export interface BlockJobInternals {
+  faults?: FaultPlan
+}
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+
+/**
+ * Starts a worker on `workerUrl`. Running from TypeScript sources, the worker first
+ * registers tsx's loader (an `--import` flag in execArgv is not applied to a worker's entry
+ * module on Node 20), then imports the entry.
+ */
+function startWorker(workerData: WorkerInit): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData })
+  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'))
+  const tsxApi = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}) })`
+  return new Worker(code, { eval: true, workerData })
+}
+
+interface Slot {
+  worker: Worker
+  ready: Promise<void>
+  pending?: { seq: number; resolve: (r: WorkerReply) => void }
+  dead?: string
+}
+
+export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<BlockSTMExecutor> {
+  const ex = new BlockSTMExecutor(opts)
+  await ex.start()
+  return ex
+}
+
+export class BlockSTMExecutor implements BlockExecutor {
+  readonly engine = 'blockstm'
+  readonly threads: number
+  private readonly lanes: number
+  private readonly mem: SharedMemory
+  private readonly slots: Slot[] = []
+  private seq = 0
+  private closed = false
+  private localMod?: Promise<TransactionVMModule>
+  private running = false
+
+  constructor(private readonly opts: BlockSTMOptions) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
+    this.threads = opts.threads
+    this.lanes = opts.lanes ?? 1
+    if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
+    this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, this.threads > 1)
+  }
+
+  async start(): Promise<void> {
+    if (this.threads > 1) {
+      for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn(i))
+      await Promise.all(this.slots.map((s) => s.ready))
+    }
+    // Load the VM module here too: used for threads = 1, small blocks and fallbacks.
+    await this.localModule()
+  }
+
+  private localModule(): Promise<TransactionVMModule> {
+    this.localMod ??= loadVMModule(this.opts.vmModule)
+    return this.localMod
+  }
+
+  private spawn(index: number): Slot {
+    const init: WorkerInit = { buffer: this.mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(this.opts.vmModule), workerIndex: index }
+    const worker = startWorker(init)
+    const slot: Slot = { worker, ready: Promise.resolve() }
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => {
+        slot.dead = why
+        this.mem.abort()
+        const p = slot.pending
+        slot.pending = undefined
+        p?.resolve({ type: 'error', seq: p.seq, aborted: false, name: 'WorkerFailureError', message: why })
+        reject(new WorkerFailureError(why))
+      }
+      worker.on('message', (m: WorkerReply) => {
+        if (m?.type === 'ready') return resolve()
+        const p = slot.pending
+        if (p === undefined) return
+        slot.pending = undefined
+        p.resolve(m)
+      })
+      worker.on('error', (e) => fail(`worker ${index} crashed: ${e.message}`))
+      worker.on('exit', (code) => {
+        if (!this.closed) fail(`worker ${index} exited with code ${code}`)
+      })
+    })
+    slot.ready.catch(() => {})
+    return slot
+  }
+
+  /** Replaces dead workers so the pool is usable again. */
+  private async heal(): Promise<void> {
+    for (let i = 0; i < this.slots.length; i++) {
+      if (this.slots[i]!.dead !== undefined) {
+        await this.slots[i]!.worker.terminate().catch(() => {})
+        this.slots[i] = this.spawn(i)
+      }
+    }
+    await Promise.all(this.slots.map((s) => s.ready))
+  }
+
+  async execute<O>(job: BlockJob & BlockJobInternals): Promise<BlockResult<O>> {
+    if (this.closed) throw new Error('the Block-STM executor is closed')
+    if (this.running) throw new Error('the Block-STM executor runs one block at a time')
+    this.running = true
+    try {
+      const start = performance.now()
+      const min = this.opts.minParallelTxs ?? 2 * this.threads
+      if (job.txCount < min) return await this.sequential<O>(job, start, `block of ${job.txCount} transactions is below minParallelTxs=${min}`)
+      try {
+        return await this.parallel<O>(job, start)
+      } catch (e) {
+        if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
+          await this.heal()
+          return await this.sequential<O>(job, start, e.message)
+        }
+        if (e instanceof WorkerFailureError) await this.heal()
+        throw e
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async sequential<O>(job: BlockJob, start: number, why: string): Promise<BlockResult<O>> {
+    const mod = (await this.localModule()) as TransactionVMModule<O>
+    const vm = await mod.createTransactionVM(job.payload, 0)
+    const r = await executeSequential(vm, job.txCount, job.base)
+    return {
+      ...r,
+      stats: {
+        engine: 'blockstm',
+        threads: this.threads,
+        executions: job.txCount,
+        validations: 0,
+        aborts: 0,
+        dependencyWaits: 0,
+        wallMs: performance.now() - start,
+        fallback: `sequential: ${why}`,
+      },
+    }
+  }
+
+  private layout(job: BlockJob): void {
+    const mem = this.mem
+    const i32 = mem.i32
+    i32.fill(0, 0, HEADER_WORDS)
+    i32[H.LIMIT] = mem.i32.length
+    i32[H.BUMP] = HEADER_WORDS
+    i32[H.BLOCK_SEQ] = ++this.seq
+    mem.resetThreadState()
+    Scheduler.layout(mem, job.txCount)
+    let baseCount = 0
+    const entries = job.base.entries()
+    if (Array.isArray(entries)) baseCount = entries.length
+    else for (const _ of entries) baseCount++
+    LocationTable.layout(mem, baseCount + job.txCount * 32 + 1024)
+    const table = new LocationTable(mem)
+    for (const [k, v] of job.base.entries()) table.findOrInsert(k, v)
+  }
+
+  private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<BlockResult<O>> {
+    if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
+    this.layout(job)
+    const mem = this.mem
+    const mv = new MVMemory(mem)
+    const out = new OutputBuffer<unknown>()
+    if (this.threads === 1) {
+      const mod = await this.localModule()
+      const lanes = []
+      for (let l = 0; l < this.lanes; l++) {
+        const vm = await mod.createTransactionVM(job.payload, l)
+        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out).run())
+      }
+      await Promise.all(lanes)
+    } else {
+      await this.runOnWorkers(job, out)
+    }
+    const scheduler = new Scheduler(mem)
+    if (!scheduler.done()) throw new Error('invariant broken: executor loops returned before the block was done')
+    const outputs: O[] = new Array(job.txCount)
+    for (let tx = 0; tx < job.txCount; tx++) {
+      if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
+      const o = out.outputs.get(tx)
+      if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
+      outputs[tx] = o as O
+    }
+    const writes = mv.finalWrites(job.txCount).sort((a, b) => compareKeys(a[0], b[0]))
+    const s = scheduler.stats()
+    const stats: ExecutionStats = { engine: 'blockstm', threads: this.threads, ...s, wallMs: performance.now() - start }
+    return { outputs, writes, stats }
+  }
+
+  private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>): Promise<void> {
+    const seq = this.seq
+    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, faults: job.faults }
+    const replies = this.slots.map(
+      (slot) =>
+        new Promise<WorkerReply>((resolve) => {
+          slot.pending = { seq, resolve }
+          slot.worker.postMessage(msg)
+        }),
+    )
+    const deadline = this.opts.deadlineMs ?? 600_000
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadline)
+    })
+    const all = Promise.all(replies)
+    let results = await Promise.race([all, timeout])
+    if (results === 'timeout') {
+      this.mem.abort()
+      // Give healthy workers a moment to notice the abort; replace those that do not.
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 1000))
+      const late = await Promise.race([all, grace])
+      for (const slot of this.slots) {
+        if (slot.pending !== undefined) {
+          slot.dead = 'did not answer before the deadline'
+          slot.pending = undefined
+          void slot.worker.terminate()
+        }
+      }
+      clearTimeout(timer)
+      if (late === 'timeout') throw new WorkerFailureError(`block exceeded its ${deadline} ms deadline; unresponsive workers were replaced`)
+      throw new WorkerFailureError(`block exceeded its ${deadline} ms deadline`)
+    }
+    clearTimeout(timer)
+    let failure: string | undefined
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!
+      if (r.type === 'error') {
+        if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
+      } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
+        this.slots[i]!.dead = 'answered a malformed message'
+        failure ??= `worker ${i} answered a malformed message`
+      }
+    }
+    if (failure === undefined && results.some((r) => r.type === 'error')) failure = 'block aborted'
+    if (failure !== undefined) throw new WorkerFailureError(failure)
+    for (const r of results) if (r.type === 'done') decodeInto(r.outputs, out)
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+  }
+}

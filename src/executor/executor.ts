@@ -1,0 +1,128 @@
+/**
+ * The executor loop that every thread (every lane of every thread) runs (Block-STM §3,
+ * Algorithm 1): take a task from the collaborative scheduler, run it, and let the task's
+ * completion hand back the follow-up task, until the scheduler declares the block done.
+ *
+ * - Execution task (txIdx, incarnation): run the transaction VM against a
+ *   {@link BlockSTMView}. If it stopped on an ESTIMATE (or `dependOn`), suspend it on the
+ *   blocker (`addDependency`), or re-execute at once if the blocker has finished meanwhile.
+ *   Otherwise record its reads and writes in the multi-version memory and finish.
+ * - Validation task (txIdx, incarnation): validate the last read-set; on failure, the first
+ *   validation to abort the incarnation turns its writes into ESTIMATEs.
+ *
+ * A VM exception that is not the dependency signal is recorded as the incarnation's output
+ * (a {@link TransactionFailure}) with the reads that led to it: if a later validation finds
+ * those reads stale the incarnation is re-executed like any other; if it survives to the end
+ * of the block the block fails with it, exactly as a sequential run would.
+ */
+import type { TransactionVM } from './types.js'
+import { BlockSTMView, DependencySignal } from './incarnationView.js'
+import { ReadSetCapture } from '../validation/readSet.js'
+import { Validator } from '../validation/validate.js'
+import { Scheduler, Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/scheduler.js'
+import type { MVMemory } from '../mvmemory/mvMemory.js'
+import { EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { InjectedFault } from './faults.js'
+
+/** A transaction VM exception captured as an incarnation's output. */
+export class TransactionFailure {
+  constructor(
+    readonly message: string,
+    readonly stack?: string,
+  ) {}
+}
+
+/** The outputs a thread produced: txIdx → (incarnation, output). */
+export class OutputBuffer<O> {
+  readonly incarnations = new Map<number, number>()
+  readonly outputs = new Map<number, O | TransactionFailure>()
+  set(tx: number, incarnation: number, output: O | TransactionFailure): void {
+    const prev = this.incarnations.get(tx)
+    if (prev === undefined || prev < incarnation) {
+      this.incarnations.set(tx, incarnation)
+      this.outputs.set(tx, output)
+    }
+  }
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+export class ExecutorLane<O> {
+  private readonly task = new Task()
+  private readonly reads = new ReadSetCapture()
+  private readonly view: BlockSTMView
+  private readonly validator: Validator
+
+  constructor(
+    private readonly mv: MVMemory,
+    private readonly scheduler: Scheduler,
+    private readonly vm: TransactionVM<O>,
+    private readonly out: OutputBuffer<O>,
+  ) {
+    this.view = new BlockSTMView(mv, scheduler, this.reads)
+    this.validator = new Validator(mv)
+  }
+
+  async run(): Promise<void> {
+    const { scheduler, task } = this
+    const mem = this.mv.mem
+    let idle = 0
+    while (!scheduler.done()) {
+      if (mem.aborted()) throw new EngineAbortedError()
+      if (task.kind === TASK_EXECUTE) await this.tryExecute(task)
+      if (task.kind === TASK_VALIDATE) this.needsReexecution(task)
+      if (task.kind === TASK_NONE) {
+        scheduler.nextTask(task)
+        if (task.kind === TASK_NONE) {
+          // Nothing to hand out right now: let other lanes of this thread progress.
+          if (++idle % 16 === 0) await yieldToEventLoop()
+          else await Promise.resolve()
+        } else idle = 0
+      }
+    }
+  }
+
+  private async tryExecute(task: Task): Promise<void> {
+    const tx = task.tx
+    const incarnation = task.incarnation
+    const { view, scheduler } = this
+    for (;;) {
+      view.reset(tx)
+      let output: O | TransactionFailure
+      scheduler.countExecution()
+      try {
+        output = await this.vm.execute(tx, view)
+      } catch (e) {
+        if (e instanceof EngineAbortedError || e instanceof InjectedFault) throw e
+        if (e instanceof DependencySignal || view.blockedOn >= 0) output = undefined as O
+        else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
+      }
+      if (view.blockedOn >= 0) {
+        if (scheduler.addDependency(tx, view.blockedOn)) {
+          task.clear()
+          return
+        }
+        continue // the blocker finished meanwhile: execute again right away
+      }
+      const readsAt = this.reads.publish(this.mv.mem)
+      const wroteNew = this.mv.record(tx, incarnation, view.writeSet(), readsAt)
+      this.out.set(tx, incarnation, output)
+      scheduler.finishExecution(tx, incarnation, wroteNew, task)
+      return
+    }
+  }
+
+  private needsReexecution(task: Task): void {
+    const tx = task.tx
+    const valid = this.validator.validateReadSet(tx)
+    const aborted = !valid && this.scheduler.tryValidationAbort(tx, task.incarnation)
+    if (aborted) this.mv.convertWritesToEstimates(tx)
+    this.scheduler.finishValidation(tx, aborted, task)
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message
+  if (typeof e === 'object' && e !== null && 'message' in e) return String((e as { message: unknown }).message)
+  return String(e)
+}

@@ -1,0 +1,49 @@
+/**
+ * Fault injection for reliability tests. A {@link FaultPlan} travels with a block only when
+ * a test asks for it; without one, `wrapVM` returns the VM untouched and `apply` returns at
+ * once, so nothing of this sits on the hot path.
+ *
+ * Faults (each aimed at one worker, after it has run `afterExecutions` executions):
+ *   throw    the VM throws an exception that is not a transaction failure (a crash inside
+ *            the worker's executor);
+ *   exit     the worker thread exits abruptly (process.exit inside the worker);
+ *   hang     the worker stops responding (a synchronous busy loop that never yields);
+ *   corrupt  the worker answers with a malformed message.
+ */
+import type { IncarnationView, TransactionVM } from './types.js'
+
+export type FaultKind = 'throw' | 'exit' | 'hang' | 'corrupt'
+
+export interface FaultPlan {
+  kind: FaultKind
+  worker: number
+  afterExecutions?: number
+}
+
+export class InjectedFault extends Error {
+  constructor(kind: string) {
+    super(`injected fault: ${kind}`)
+    this.name = 'InjectedFault'
+  }
+}
+
+export const faults = {
+  wrapVM<O>(vm: TransactionVM<O>, plan: FaultPlan | undefined, worker: number): TransactionVM<O> {
+    if (plan === undefined || plan.worker !== worker || plan.kind === 'corrupt') return vm
+    let n = 0
+    const after = plan.afterExecutions ?? 1
+    return {
+      async execute(tx: number, view: IncarnationView): Promise<O> {
+        if (++n > after) {
+          if (plan.kind === 'throw') throw new InjectedFault('throw')
+          if (plan.kind === 'exit') process.exit(3)
+          if (plan.kind === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
+        }
+        return vm.execute(tx, view)
+      },
+    }
+  },
+  corrupts(plan: FaultPlan | undefined, worker: number): boolean {
+    return plan !== undefined && plan.kind === 'corrupt' && plan.worker === worker
+  },
+}

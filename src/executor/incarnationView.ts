@@ -1,0 +1,142 @@
+/**
+ * The state as one incarnation sees it under Block-STM: own writes first, then the
+ * multi-version memory (which falls through to the pre-block state).
+ *
+ * Invariants:
+ * - every location is read from the multi-version memory at most once per incarnation
+ *   (later reads come from the cache), so the incarnation's reads are consistent and its
+ *   read-set holds one entry per location;
+ * - a read that meets an ESTIMATE stops the incarnation with {@link DependencySignal}; the
+ *   view remembers the blocker even if the VM swallows the signal;
+ * - at the end, a write whose value equals what the incarnation read at that location is
+ *   dropped: validation of the read already guarantees the value, and an unchanged
+ *   write-back (the EVM rewrites accounts it did not change) must not create conflicts.
+ */
+import type { IncarnationView, LocationKey, LocationValue } from './types.js'
+import { keyToString } from './keys.js'
+import {
+  KIND_DELTA_ADD,
+  KIND_DELTA_SUB,
+  KIND_VALUE,
+  READ_DEPENDENCY,
+  ReadResult,
+  type MVMemory,
+  type WriteOp,
+} from '../mvmemory/mvMemory.js'
+import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
+import type { ReadSetCapture } from '../validation/readSet.js'
+import type { Scheduler } from '../scheduler/scheduler.js'
+
+/** Thrown out of a transaction VM when the incarnation must wait for transaction `blocker`. */
+export class DependencySignal {
+  readonly name = 'DependencySignal'
+  constructor(readonly blocker: number) {}
+  get message(): string {
+    return `execution depends on transaction ${this.blocker}`
+  }
+}
+
+interface LocalEntry {
+  key: LocationKey
+  /** The value written, or undefined for a pending delta. */
+  value: LocationValue | undefined
+  delta: bigint
+}
+
+export class BlockSTMView implements IncarnationView {
+  txIdx = 0
+  blockedOn = -1
+  private readonly local = new Map<string, LocalEntry>()
+  private readonly cache = new Map<string, LocationValue | undefined>()
+  private readonly scratch = new ReadResult()
+
+  constructor(
+    private readonly mv: MVMemory,
+    private readonly scheduler: Scheduler,
+    private readonly reads: ReadSetCapture,
+  ) {}
+
+  reset(txIdx: number): void {
+    this.txIdx = txIdx
+    this.blockedOn = -1
+    this.local.clear()
+    this.cache.clear()
+    this.reads.reset()
+  }
+
+  read(key: LocationKey): LocationValue | undefined {
+    const s = keyToString(key)
+    const l = this.local.get(s)
+    if (l !== undefined) {
+      if (l.value !== undefined) return l.value
+      return encodeNumeric(decodeNumeric(this.readShared(key, s)) + l.delta)
+    }
+    return this.readShared(key, s)
+  }
+
+  private readShared(key: LocationKey, s: string): LocationValue | undefined {
+    if (this.cache.has(s)) return this.cache.get(s)
+    if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
+    const rec = this.mv.table.findOrInsert(key)
+    const r = this.scratch
+    this.mv.read(rec, this.txIdx, r, true)
+    if (r.kind === READ_DEPENDENCY) {
+      this.blockedOn = r.tx
+      throw new DependencySignal(r.tx)
+    }
+    this.reads.add(rec, r)
+    this.cache.set(s, r.value)
+    return r.value
+  }
+
+  write(key: LocationKey, value: LocationValue): void {
+    const s = keyToString(key)
+    const l = this.local.get(s)
+    if (l !== undefined) {
+      l.value = value
+      l.delta = 0n
+    } else this.local.set(s, { key, value, delta: 0n })
+  }
+
+  addDelta(key: LocationKey, amount: bigint): void {
+    const s = keyToString(key)
+    const l = this.local.get(s)
+    if (l === undefined) this.local.set(s, { key, value: undefined, delta: amount })
+    else if (l.value !== undefined) l.value = encodeNumeric(decodeNumeric(l.value) + amount)
+    else l.delta += amount
+  }
+
+  dependOn(txIndex: number): void {
+    if (txIndex >= this.txIdx || txIndex < 0) {
+      throw new RangeError(`transaction ${this.txIdx} cannot depend on transaction ${txIndex}`)
+    }
+    if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
+    if (this.scheduler.isExecuted(txIndex)) return
+    this.blockedOn = txIndex
+    throw new DependencySignal(txIndex)
+  }
+
+  /** The incarnation's write-set, unchanged write-backs dropped. */
+  writeSet(): WriteOp[] {
+    const out: WriteOp[] = []
+    for (const [s, l] of this.local) {
+      if (l.value !== undefined) {
+        if (this.cache.has(s)) {
+          const seen = this.cache.get(s)
+          if (seen !== undefined && equalBytes(seen, l.value)) continue
+        }
+        out.push({ key: l.key, kind: KIND_VALUE, bytes: l.value })
+      } else if (l.delta !== 0n) {
+        const neg = l.delta < 0n
+        out.push({ key: l.key, kind: neg ? KIND_DELTA_SUB : KIND_DELTA_ADD, bytes: encodeNumeric(neg ? -l.delta : l.delta) })
+      }
+    }
+    return out
+  }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

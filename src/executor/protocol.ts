@@ -1,0 +1,43 @@
+/**
+ * Messages between the executor (main thread) and its workers. Only block set-up and the
+ * final outputs travel as messages; everything the threads coordinate on during a block
+ * lives in shared memory.
+ */
+import { OutputBuffer, TransactionFailure } from './executor.js'
+import type { FaultPlan } from './faults.js'
+
+export interface WorkerInit {
+  buffer: SharedArrayBuffer
+  vmModule: string
+  workerIndex: number
+}
+
+export interface BlockMessage {
+  type: 'block'
+  seq: number
+  payload: unknown
+  lanes: number
+  faults?: FaultPlan
+}
+
+/** [txIdx, incarnation, failed, output or failure message] */
+export type EncodedOutput = [number, number, boolean, unknown]
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'done'; seq: number; outputs: EncodedOutput[] }
+  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string }
+
+export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {
+  const list: EncodedOutput[] = []
+  for (const [tx, o] of out.outputs) {
+    const inc = out.incarnations.get(tx)!
+    if (o instanceof TransactionFailure) list.push([tx, inc, true, o.message])
+    else list.push([tx, inc, false, o])
+  }
+  return list
+}
+
+export function decodeInto(list: EncodedOutput[], out: OutputBuffer<unknown>): void {
+  for (const [tx, inc, failed, o] of list) out.set(tx, inc, failed ? new TransactionFailure(String(o)) : o)
+}

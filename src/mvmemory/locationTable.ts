@@ -1,0 +1,155 @@
+/**
+ * The location table: an open-addressing hash table in shared memory that maps a location
+ * key (a byte string) to its location record, inserted concurrently by any thread.
+ *
+ * Invariants:
+ * - A slot goes 0 (empty) → BUSY (an inserter claimed it) → record index (published), and
+ *   never changes again within a block. A reader that meets BUSY waits for the publication.
+ * - Keys are compared byte for byte: the hash only chooses where probing starts, so keys
+ *   whose hashes collide (even crafted ones) are still told apart and results never depend
+ *   on hash uniqueness.
+ * - A record is fully written before its index is published into a slot.
+ *
+ * Location record (words at `rec`):
+ *   LOCK       spin lock guarding the version list
+ *   KEY_AT     byte offset of the key, KEY_LEN its length
+ *   VERS_AT    word index of the version entries, VERS_LEN entries used, VERS_CAP capacity
+ *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
+ *   BASE_AT    byte offset of the pre-block value
+ */
+import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+
+export const R = {
+  LOCK: 0,
+  KEY_AT: 1,
+  KEY_LEN: 2,
+  VERS_AT: 3,
+  VERS_LEN: 4,
+  VERS_CAP: 5,
+  BASE_LEN: 6,
+  BASE_AT: 7,
+} as const
+export const RECORD_WORDS = 8
+
+const BUSY = -1
+
+/** FNV-1a over the key bytes. Only a starting point for probing: never trusted for equality. */
+export function hashKey(key: Uint8Array): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    h ^= key[i]!
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+export class LocationTable {
+  /** Test seam: replaces the hash function (for collision tests). */
+  static hash: (key: Uint8Array) => number = hashKey
+
+  constructor(private readonly mem: SharedMemory) {}
+
+  /** Allocates and clears a table able to hold `capacity` locations (power of two). */
+  static layout(mem: SharedMemory, capacity: number): void {
+    let cap = 1024
+    while (cap < capacity * 2) cap <<= 1
+    const at = mem.alloc(cap)
+    mem.i32.fill(0, at, at + cap)
+    mem.i32[H.TABLE] = at
+    mem.i32[H.TABLE_MASK] = cap - 1
+    mem.i32[H.TABLE_COUNT] = 0
+  }
+
+  /** The record of `key`, or 0 when the table does not hold it. */
+  find(key: Uint8Array): number {
+    const { i32 } = this.mem
+    const table = i32[H.TABLE]!
+    const mask = i32[H.TABLE_MASK]!
+    let i = LocationTable.hash(key) & mask
+    for (let probes = 0; probes <= mask; probes++) {
+      let rec = Atomics.load(i32, table + i)
+      if (rec === 0) return 0
+      if (rec === BUSY) rec = this.awaitPublished(table + i)
+      if (this.keyEquals(rec, key)) return rec
+      i = (i + 1) & mask
+    }
+    return 0
+  }
+
+  /**
+   * The record of `key`, inserted (with the pre-block value `base`, `undefined` when absent)
+   * when missing. `base` is consulted only by the thread that inserts.
+   */
+  findOrInsert(key: Uint8Array, base?: Uint8Array): number {
+    const mem = this.mem
+    const i32 = mem.i32
+    const table = i32[H.TABLE]!
+    const mask = i32[H.TABLE_MASK]!
+    let i = LocationTable.hash(key) & mask
+    for (let probes = 0; probes <= mask; probes++) {
+      const slot = table + i
+      let rec = Atomics.load(i32, slot)
+      if (rec === 0) {
+        if (Atomics.compareExchange(i32, slot, 0, BUSY) === 0) {
+          if (Atomics.add(i32, H.TABLE_COUNT, 1) >= (mask + 1) * 0.75) {
+            mem.abort()
+            throw new Error('Block-STM location table is full (too many distinct locations for its capacity)')
+          }
+          rec = mem.alloc(RECORD_WORDS)
+          i32[rec + R.LOCK] = 0
+          i32[rec + R.KEY_AT] = mem.storeBytes(key)
+          i32[rec + R.KEY_LEN] = key.length
+          i32[rec + R.VERS_AT] = 0
+          i32[rec + R.VERS_LEN] = 0
+          i32[rec + R.VERS_CAP] = 0
+          if (base === undefined) {
+            i32[rec + R.BASE_LEN] = -1
+            i32[rec + R.BASE_AT] = 0
+          } else {
+            i32[rec + R.BASE_LEN] = base.length
+            i32[rec + R.BASE_AT] = mem.storeBytes(base)
+          }
+          Atomics.store(i32, slot, rec)
+          Atomics.notify(i32, slot)
+          return rec
+        }
+        rec = Atomics.load(i32, slot)
+      }
+      if (rec === BUSY) rec = this.awaitPublished(slot)
+      if (this.keyEquals(rec, key)) return rec
+      i = (i + 1) & mask
+    }
+    throw new Error('Block-STM location table is full')
+  }
+
+  /** Calls `fn` for every record (used once the block is done, by one thread). */
+  forEach(fn: (rec: number) => void): void {
+    const i32 = this.mem.i32
+    const table = i32[H.TABLE]!
+    const cap = i32[H.TABLE_MASK]! + 1
+    for (let i = 0; i < cap; i++) {
+      const rec = i32[table + i]!
+      if (rec > 0) fn(rec)
+    }
+  }
+
+  key(rec: number): Uint8Array {
+    const i32 = this.mem.i32
+    return this.mem.loadBytes(i32[rec + R.KEY_AT]!, i32[rec + R.KEY_LEN]!)
+  }
+
+  private keyEquals(rec: number, key: Uint8Array): boolean {
+    const i32 = this.mem.i32
+    return this.mem.bytesEqual(i32[rec + R.KEY_AT]!, i32[rec + R.KEY_LEN]!, key)
+  }
+
+  private awaitPublished(slot: number): number {
+    const i32 = this.mem.i32
+    for (;;) {
+      const rec = Atomics.load(i32, slot)
+      if (rec !== BUSY) return rec
+      if (this.mem.aborted()) throw new EngineAbortedError()
+      Atomics.wait(i32, slot, BUSY, 0.05)
+    }
+  }
+}

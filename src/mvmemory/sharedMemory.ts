@@ -1,0 +1,182 @@
+/**
+ * The shared memory that every thread of one Block-STM executor maps: one SharedArrayBuffer
+ * viewed as Int32 words and as bytes. It holds the multi-version memory (location table,
+ * version lists, values, read-sets) and the scheduler state, so that any worker reads or
+ * updates them directly, with no message round trip.
+ *
+ * Layout (Int32 word indices):
+ *   [0, HEADER_WORDS)     header: allocation pointer, table geometry, scheduler counters
+ *   [HEADER_WORDS, ...)   bump-allocated region, reset for every block
+ *
+ * Invariants:
+ * - Offsets handed out by the allocator are word aligned and never reused within a block;
+ *   nothing is freed until `resetForBlock`, so a reader holding an offset never sees it
+ *   reused under it.
+ * - Every mutable multi-word structure is guarded by a spin lock word (`lock`/`unlock`);
+ *   the lock's Atomics operations order the plain reads and writes made under it.
+ * - The ABORT word, once set for a block, makes every spinning thread give up with
+ *   {@link EngineAbortedError} instead of waiting on a lock or a task forever.
+ */
+
+export const WORD = 4
+
+/** Header word indices. */
+export const H = {
+  BUMP: 0, // next free word (global allocation pointer)
+  LIMIT: 1, // total words
+  TABLE: 2, // word index of the location table slots
+  TABLE_MASK: 3, // capacity - 1
+  TABLE_COUNT: 4, // locations inserted
+  TX_COUNT: 5,
+  TX_BASE: 6, // word index of the per-transaction records
+  EXECUTION_IDX: 8,
+  VALIDATION_IDX: 9,
+  DECREASE_CNT: 10,
+  NUM_ACTIVE: 11,
+  DONE: 12,
+  ABORT: 13,
+  STAT_EXECUTIONS: 14,
+  STAT_VALIDATIONS: 15,
+  STAT_ABORTS: 16,
+  STAT_DEP_WAITS: 17,
+  BLOCK_SEQ: 18, // incremented per block, for sanity checks across threads
+  IDLE_SEQ: 19, // bumped whenever new work may have appeared (wakes idle threads)
+} as const
+export const HEADER_WORDS = 32
+
+export class EngineAbortedError extends Error {
+  constructor(message = 'Block-STM execution was aborted') {
+    super(message)
+    this.name = 'EngineAbortedError'
+  }
+}
+
+export class ArenaExhaustedError extends Error {
+  constructor(requestedWords: number, limitWords: number) {
+    super(`Block-STM shared memory exhausted (asked ${requestedWords * WORD} bytes of ${limitWords * WORD})`)
+    this.name = 'ArenaExhaustedError'
+  }
+}
+
+const CHUNK_WORDS = 16 * 1024 // 64 KiB per thread-local chunk
+
+export class SharedMemory {
+  readonly i32: Int32Array
+  readonly u8: Uint8Array
+  private chunkNext = 0
+  private chunkEnd = 0
+
+  constructor(readonly buffer: SharedArrayBuffer | ArrayBuffer) {
+    this.i32 = new Int32Array(buffer)
+    this.u8 = new Uint8Array(buffer)
+  }
+
+  static create(bytes: number, shared = true): SharedMemory {
+    const size = Math.ceil(bytes / (WORD * 1024)) * WORD * 1024
+    const buf = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
+    const m = new SharedMemory(buf)
+    m.i32[H.LIMIT] = size / WORD
+    return m
+  }
+
+  /** Forgets this thread's current chunk (call at the start of each block). */
+  resetThreadState(): void {
+    this.chunkNext = 0
+    this.chunkEnd = 0
+  }
+
+  /** Allocates `words` zero-initialisation-free words; returns the word index. */
+  alloc(words: number): number {
+    if (words > CHUNK_WORDS >> 2) return this.allocGlobal(words)
+    if (this.chunkNext + words > this.chunkEnd) {
+      this.chunkNext = this.allocGlobal(CHUNK_WORDS)
+      this.chunkEnd = this.chunkNext + CHUNK_WORDS
+    }
+    const at = this.chunkNext
+    this.chunkNext += words
+    return at
+  }
+
+  private allocGlobal(words: number): number {
+    const at = Atomics.add(this.i32, H.BUMP, words)
+    const limit = this.i32[H.LIMIT]!
+    if (at + words > limit) {
+      this.abort()
+      throw new ArenaExhaustedError(words, limit)
+    }
+    return at
+  }
+
+  /** Copies `bytes` into freshly allocated memory; returns the byte offset. */
+  storeBytes(bytes: Uint8Array): number {
+    if (bytes.length === 0) return 0
+    const at = this.alloc((bytes.length + 3) >> 2) * WORD
+    this.u8.set(bytes, at)
+    return at
+  }
+
+  /** A fresh copy of `len` bytes at byte offset `at`. */
+  loadBytes(at: number, len: number): Uint8Array {
+    return this.u8.slice(at, at + len)
+  }
+
+  bytesEqual(at: number, len: number, other: Uint8Array): boolean {
+    if (len !== other.length) return false
+    const u8 = this.u8
+    for (let i = 0; i < len; i++) if (u8[at + i] !== other[i]) return false
+    return true
+  }
+
+  bytesEqualAt(a: number, b: number, len: number): boolean {
+    const u8 = this.u8
+    for (let i = 0; i < len; i++) if (u8[a + i] !== u8[b + i]) return false
+    return true
+  }
+
+  aborted(): boolean {
+    return Atomics.load(this.i32, H.ABORT) !== 0
+  }
+
+  abort(): void {
+    Atomics.store(this.i32, H.ABORT, 1)
+    Atomics.add(this.i32, H.IDLE_SEQ, 1)
+    Atomics.notify(this.i32, H.IDLE_SEQ)
+  }
+
+  /** Acquires the spin lock word at `idx`. */
+  lock(idx: number): void {
+    const i32 = this.i32
+    if (Atomics.compareExchange(i32, idx, 0, 1) === 0) return
+    let spins = 0
+    for (;;) {
+      if (Atomics.load(i32, idx) === 0 && Atomics.compareExchange(i32, idx, 0, 1) === 0) return
+      if (++spins > 64) {
+        if (this.aborted()) throw new EngineAbortedError()
+        // The holder may be descheduled: sleep briefly instead of burning its core.
+        Atomics.wait(i32, idx, 1, 0.02)
+        spins = 0
+      }
+    }
+  }
+
+  unlock(idx: number): void {
+    Atomics.store(this.i32, idx, 0)
+  }
+}
+
+/**
+ * Per-transaction record (words at `H.TX_BASE + txIdx * TX_WORDS`), shared by the scheduler
+ * (status, incarnation, dependents) and the multi-version memory (last read-set and last
+ * written locations of the transaction's latest recorded incarnation).
+ */
+export const T = {
+  LOCK: 0, // guards STATUS, INCARNATION, DEP_HEAD
+  STATUS: 1,
+  INCARNATION: 2,
+  DEP_HEAD: 3, // 1 + index of the first transaction waiting on this one, 0 for none
+  DEP_NEXT: 4, // 1 + index of the next transaction in the list this one waits in
+  READS_AT: 5, // word index of the last read-set block (its first word is its entry count)
+  WRITES_AT: 7, // word index of the last written location records
+  WRITES_LEN: 8,
+} as const
+export const TX_WORDS = 10
