@@ -9,12 +9,20 @@ export interface BaseState {
   get(key: LocationKey): MaybePromise<LocationValue | undefined>
   /** Every location the state holds (used to place the pre-state in shared memory). */
   entries(): Iterable<[LocationKey, LocationValue]>
+  /**
+   * Changes whenever the state changes. When present, an executor may reuse what it derived
+   * from the same state object at the same version (e.g. its shared-memory image).
+   */
+  readonly version?: number
 }
 
 /** A base state held in a Map. */
 export class MapBaseState implements BaseState {
   private readonly map = new Map<string, LocationValue>()
   private readonly list: Array<[LocationKey, LocationValue]> = []
+  private static versions = 0
+  /** A process-wide unique number, renewed by every `set`. */
+  version = ++MapBaseState.versions
   constructor(entries: Iterable<[LocationKey, LocationValue]> = []) {
     for (const [k, v] of entries) this.set(k, v)
   }
@@ -26,6 +34,7 @@ export class MapBaseState implements BaseState {
       this.list[i] = [key, value]
     }
     this.map.set(s, value)
+    this.version = ++MapBaseState.versions
   }
   get(key: LocationKey): LocationValue | undefined {
     return this.map.get(keyToString(key))

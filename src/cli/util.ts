@@ -1,0 +1,33 @@
+/** Shared helpers of the command line: option parsing and one-line failures. */
+import { InvalidArgumentError } from 'commander'
+
+/** Raised for unreadable or invalid input: printed as one line, exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export function positiveInt(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v)
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`)
+    return n
+  }
+}
+
+export function nonNegativeNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v)
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number`)
+    return n
+  }
+}
+
+/** Prints `err` as one line on stderr and exits with status 2 (bad input) or 1. */
+export function fail(err: unknown, status = 2): never {
+  const msg = err instanceof Error ? err.message : String(err)
+  process.stderr.write(`blockstm: ${msg.split('\n')[0]}\n`)
+  process.exit(status)
+}
