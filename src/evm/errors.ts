@@ -1,0 +1,35 @@
+/**
+ * Typed errors of the EVM binding. Every error says what went wrong and, for input errors,
+ * which file (or argument) was at fault.
+ */
+
+/** Bad input: a fixture file that is missing, not JSON, or has a malformed field. */
+export class InputError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`)
+    this.name = 'InputError'
+  }
+}
+
+/** The block is invalid, as runBlock would reject it (no state is applied). */
+export class InvalidBlockError extends Error {
+  constructor(
+    readonly reason: string,
+    /** The offending transaction, when one is at fault. */
+    readonly txIndex?: number,
+  ) {
+    super(txIndex === undefined ? `invalid block: ${reason}` : `invalid block: transaction ${txIndex}: ${reason}`)
+    this.name = 'InvalidBlockError'
+  }
+}
+
+/** A block the binding cannot execute faithfully (e.g. the DAO fork block). */
+export class UnsupportedBlockError extends Error {
+  constructor(reason: string) {
+    super(`unsupported block: ${reason}`)
+    this.name = 'UnsupportedBlockError'
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * Block-level API of the EVM binding: `createEvmExecutor({ engine, threads })`.
+ *
+ * `executeBlock` does what @ethereumjs runBlock does, with the transactions run by a
+ * Block-STM engine (or the sequential one):
+ *   1. pre-block system operations on the calling thread (EIP-4788 beacon root, EIP-2935
+ *      parent hash), folded into the engine's base state;
+ *   2. the transactions through the engine (`txvm.ts` in every thread);
+ *   3. block validity in block order, as runBlock checks it: a transaction whose gas limit
+ *      exceeds the gas left in the block, or an invalid transaction, rejects the whole block
+ *      with an {@link InvalidBlockError} (no state is returned);
+ *   4. post-block operations on the calling thread over the final writes: withdrawals
+ *      (Shanghai), block rewards (proof of work; uncles are not available), EIP-7685 requests
+ *      (Prague);
+ *   5. receipts, logs bloom, receipts root (null before Byzantium: those receipts embed
+ *      intermediate state roots that a partial pre-state cannot produce) and the post-state.
+ */
+import { type Block, createBlock } from '@ethereumjs/block'
+import { type Common, Hardfork } from '@ethereumjs/common'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { Bloom, encodeReceipt, runBlock, type TxReceipt } from '@ethereumjs/vm'
+import * as engineModule from '../executor/engine.js'
+import { MapBaseState } from '../executor/baseState.js'
+import type { BlockExecutor, ExecutionStats } from '../executor/engine.js'
+import { InvalidBlockError, UnsupportedBlockError } from './errors.js'
+import { type BlockHashes } from './fixtures.js'
+import { OverlayView, assemblePostState, preStateEntries } from './state.js'
+import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
+import type { PostState, PreState } from './types.js'
+
+export * from './errors.js'
+export * from './keys.js'
+export * from './fixtures.js'
+export { assemblePostState, postStateToJSON, preStateEntries } from './state.js'
+export type { EvmTxOutput, EvmBlockPayload } from './txvm.js'
+export type { AccountState, PreState, PostState } from './types.js'
+
+export type EngineName = 'sequential' | 'blockstm'
+
+export interface EvmExecutorOptions {
+  engine?: EngineName
+  /** Worker threads for blockstm (default 1). */
+  threads?: number
+  /** Concurrent executions per thread (blockstm only). */
+  lanes?: number
+  /** Signature recovery back-end (default 'native', falling back to the default when it does not load). */
+  crypto?: 'native' | 'default'
+  /** Record fee-recipient credits as commutative deltas (default true). */
+  coinbaseDelta?: boolean
+}
+
+export interface ExecuteBlockArgs {
+  block: Block
+  /** Defaults to the block's own Common. */
+  common?: Common
+  preState: PreState
+  blockHashes?: BlockHashes
+  /** Per-transaction sender addresses as given by the source (a scheduling hint only). */
+  senderHints?: Array<string | undefined>
+}
+
+export interface EvmTxResult {
+  status: 0 | 1
+  gasUsed: bigint
+  logs: EvmTxOutput['logs']
+  returnValue: Uint8Array
+  createdAddress?: string
+  error?: string
+}
+
+export interface EvmBlockResult {
+  number: bigint
+  hardfork: string
+  txCount: number
+  gasUsed: bigint
+  logsBloom: Uint8Array
+  /** null before Byzantium (see `receiptsRootNote`). */
+  receiptsRoot: Uint8Array | null
+  receiptsRootNote?: string
+  receipts: TxReceipt[]
+  results: EvmTxResult[]
+  postState: PostState
+  /** Comparison with the block header (receiptsRoot: null when not computable). */
+  headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null }
+  stats: ExecutionStats
+}
+
+export interface EvmExecutor {
+  readonly engine: EngineName
+  readonly threads: number
+  executeBlock(args: ExecuteBlockArgs): Promise<EvmBlockResult>
+  close(): Promise<void>
+}
+
+const BEACON_ROOTS_ADDRESS = new Address(Uint8Array.from(Buffer.from('000f3df6d732807ef1319fb7b8bb8522d0beac02', 'hex')))
+const PRE_BYZANTIUM_NOTE =
+  'pre-Byzantium receipts embed the state root after each transaction, which a partial pre-state cannot produce'
+
+/** True when the Block-STM engine is available from src/executor/engine.ts. */
+export function blockSTMAvailable(): boolean {
+  return typeof (engineModule as Record<string, unknown>).createBlockSTMExecutor === 'function'
+}
+
+function vmModulePath(): string {
+  const self = import.meta.url
+  return new URL(self.endsWith('.ts') ? './txvm.ts' : './txvm.js', self).href
+}
+
+function makeEngine(opts: EvmExecutorOptions): BlockExecutor {
+  const vmModule = vmModulePath()
+  if ((opts.engine ?? 'sequential') === 'sequential') return engineModule.createSequentialExecutor({ vmModule })
+  const create = (engineModule as Record<string, unknown>).createBlockSTMExecutor as
+    | ((o: { threads: number; vmModule: string; lanes?: number }) => BlockExecutor)
+    | undefined
+  if (create === undefined) throw new Error('the blockstm engine is not available yet (src/executor/engine.ts does not export createBlockSTMExecutor)')
+  return create({ threads: opts.threads ?? 1, vmModule, ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}) })
+}
+
+function prevSameSenderFromHints(hints: Array<string | undefined> | undefined, n: number): Int32Array | undefined {
+  if (hints === undefined || hints.length !== n || hints.some((h) => h === undefined)) return undefined
+  const prev = new Int32Array(n)
+  const last = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const s = hints[i]!
+    prev[i] = last.get(s) ?? -1
+    last.set(s, i)
+  }
+  return prev
+}
+
+export function createEvmExecutor(opts: EvmExecutorOptions = {}): EvmExecutor {
+  const engineName = opts.engine ?? 'sequential'
+  let engine: BlockExecutor | undefined
+  return {
+    engine: engineName,
+    threads: engineName === 'sequential' ? 1 : (opts.threads ?? 1),
+    async executeBlock(args) {
+      engine ??= makeEngine(opts)
+      return executeBlock(engine, opts, args)
+    },
+    async close() {
+      await engine?.close()
+    },
+  }
+}
+
+async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
+  const { block, preState } = args
+  const common = args.common ?? block.common
+  const header = block.header
+  const n = block.transactions.length
+  if (common.gteHardfork(Hardfork.Dao) && header.number === common.hardforkBlock(Hardfork.Dao)) {
+    throw new UnsupportedBlockError('the DAO fork block (irregular state change) is not supported')
+  }
+  const crypto = opts.crypto ?? 'native'
+  const sysCommon = await commonFor(common.hardfork(), common.eips(), crypto)
+  const sys = await createBindingVM(sysCommon)
+  sys.chain.hashes = args.blockHashes
+  sys.sm.setCoinbase(undefined)
+
+  // 1. Pre-block system operations.
+  const base = new MapBaseState(preStateEntries(preState))
+  const preView = new OverlayView(base)
+  sys.sm.begin(preView, -1)
+  if (common.isActivatedEIP(4788) && header.parentBeaconBlockRoot !== undefined) {
+    if ((await sys.sm.getCode(BEACON_ROOTS_ADDRESS)).length > 0) {
+      const len = BigInt(common.param('historicalRootsLength'))
+      const idx = header.timestamp % len
+      await sys.sm.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(idx), 32), bigIntToBytes(header.timestamp))
+      await sys.sm.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(idx + len), 32), header.parentBeaconBlockRoot)
+    }
+  }
+  if (common.isActivatedEIP(2935)) {
+    const history = new Address(bigIntToAddressBytes(common.param('historyStorageAddress')))
+    if ((await sys.sm.getCode(history)).length > 0) {
+      const key = setLengthLeft(bigIntToBytes((header.number - 1n) % common.param('historyServeWindow')), 32)
+      await sys.sm.putStorage(history, key, header.parentHash)
+    }
+  }
+  sys.sm.flush(preView)
+  const preWrites = [...preView.writes.values()]
+  for (const [k, v] of preWrites) base.set(k, v)
+
+  // 2. Transactions.
+  const payload: EvmBlockPayload = {
+    blockRlp: block.serialize(),
+    hardfork: common.hardfork(),
+    eips: common.eips(),
+    blockHashes: [...(args.blockHashes ?? new Map())],
+    crypto,
+    coinbaseDelta: opts.coinbaseDelta ?? true,
+  }
+  const prev = prevSameSenderFromHints(args.senderHints, n)
+  if (prev !== undefined) payload.prevSameSender = prev
+  const res = await engine.execute<EvmTxOutput>({ txCount: n, payload, base })
+
+  // 3. Validity, receipts, bloom (block order).
+  const byzantium = common.gteHardfork(Hardfork.Byzantium)
+  const bloom = new Bloom(undefined, common)
+  const receipts: TxReceipt[] = []
+  const results: EvmTxResult[] = []
+  const trie = byzantium ? new MerklePatriciaTrie({ common }) : undefined
+  let gasUsed = 0n
+  let cumulative = 0n
+  let blobGasPrice: bigint | undefined
+  for (let i = 0; i < n; i++) {
+    const tx = block.transactions[i]!
+    const out = res.outputs[i]!
+    if (header.gasLimit < tx.gasLimit + gasUsed) throw new InvalidBlockError('tx has a higher gas limit than the block', i)
+    if (!out.valid) throw new InvalidBlockError(out.error ?? 'invalid transaction', i)
+    gasUsed += out.blockGasSpent
+    cumulative += out.gasUsed
+    bloom.or(new Bloom(out.bloom, common))
+    const baseReceipt = { cumulativeBlockGasUsed: cumulative, bitvector: out.bloom, logs: out.logs }
+    let receipt: TxReceipt
+    if (!byzantium) receipt = { stateRoot: new Uint8Array(32), ...baseReceipt }
+    else if (out.blobGasUsed !== undefined) {
+      blobGasPrice ??= header.getBlobGasPrice()
+      receipt = { status: out.status, blobGasUsed: out.blobGasUsed, blobGasPrice, ...baseReceipt } as TxReceipt
+    } else receipt = { status: out.status, ...baseReceipt }
+    receipts.push(receipt)
+    if (trie !== undefined) await trie.put(RLP.encode(i), encodeReceipt(receipt, tx.type))
+    const r: EvmTxResult = { status: out.status, gasUsed: out.gasUsed, logs: out.logs, returnValue: out.returnValue }
+    if (out.createdAddress !== undefined) r.createdAddress = out.createdAddress
+    if (out.error !== undefined) r.error = out.error
+    results.push(r)
+  }
+  const receiptsRoot = trie !== undefined ? trie.root() : null
+
+  // 4. Post-block operations over the final writes.
+  const postView = new OverlayView(base)
+  for (const [k, v] of res.writes) postView.write(k, v)
+  sys.sm.begin(postView, n)
+  const journal = sys.vm.evm.journal
+  journal.cleanJournal()
+  if (common.isActivatedEIP(4895)) {
+    for (const w of block.withdrawals ?? []) await reward(sys.vm.evm.stateManager, journal, w.address, w.amount * 1_000_000_000n)
+    await journal.cleanup()
+  }
+  if (block.common.consensusType() === 'pow') {
+    const minerReward = sys.vm.common.param('minerReward')
+    for (const ommer of block.uncleHeaders) {
+      let r = ((8n - (header.number - ommer.number)) * minerReward) / 8n
+      if (r < 0n) r = 0n
+      await reward(sys.vm.evm.stateManager, journal, ommer.coinbase, r)
+    }
+    const minerTotal = minerReward + (minerReward / 32n) * BigInt(block.uncleHeaders.length)
+    await reward(sys.vm.evm.stateManager, journal, header.coinbase, minerTotal)
+  }
+  if (common.isActivatedEIP(7685)) {
+    // The requests system calls (EIP-7002/7251) through runBlock on a transaction-less copy of
+    // the block: its pre-block operations rewrite the same values and there is nothing else to apply.
+    const bare = createBlock({ header: header.toJSON(), transactions: [], withdrawals: [] } as never, { common: sysCommon })
+    await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
+  }
+  sys.sm.flush(postView)
+
+  const postState = assemblePostState(preState, [...preWrites, ...postView.writes.values()])
+  return {
+    number: header.number,
+    hardfork: common.hardfork(),
+    txCount: n,
+    gasUsed,
+    logsBloom: bloom.bitvector,
+    receiptsRoot,
+    ...(byzantium ? {} : { receiptsRootNote: PRE_BYZANTIUM_NOTE }),
+    receipts,
+    results,
+    postState,
+    headerMatch: {
+      gasUsed: gasUsed === header.gasUsed,
+      logsBloom: equalsBytes(bloom.bitvector, header.logsBloom),
+      receiptsRoot: receiptsRoot === null ? null : equalsBytes(receiptsRoot, header.receiptTrie),
+    },
+    stats: res.stats,
+  }
+}
+
+async function reward(
+  sm: { getAccount(a: Address): Promise<Account | undefined> },
+  journal: { putAccount(a: Address, acc: Account): Promise<void> },
+  address: Address,
+  amount: bigint,
+): Promise<void> {
+  const acc = (await sm.getAccount(address)) ?? new Account()
+  acc.balance += amount
+  await journal.putAccount(address, acc)
+}
+

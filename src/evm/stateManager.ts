@@ -1,0 +1,593 @@
+/**
+ * A StateManagerInterface (@ethereumjs/common v10) over an IncarnationView.
+ *
+ * One instance serves one lane: `begin(view, txIndex)` re-points it at a new incarnation.
+ *
+ * Invariants:
+ * - Reads: each location is read from the view at most once per incarnation (`readCache`), and
+ *   only when its value is needed. Account fields are fetched lazily through {@link LazyAccount}.
+ *   An account field whose account is known not to exist (its EXISTS location was read as
+ *   absent) is deduced to be zero without a read (see keys.ts for the invariant behind this);
+ *   storage epochs are never deduced.
+ * - Writes are buffered per location with checkpoint/commit/revert journaling and reach the
+ *   view only in `flush()`, which drops every write whose value equals what the incarnation
+ *   read (or deduced) for that location, so rewriting an unchanged account creates no conflict.
+ * - Snapshot semantics of accounts: a LazyAccount behaves like a copy taken at `getAccount`
+ *   time; a field not loaded before `putAccount` is left as it was at that time.
+ * - Exceptions thrown by the view (the engine's dependency signal) may be swallowed by the EVM
+ *   (e.g. around balance transfers); the first one is recorded and `takeCapturedError()`
+ *   hands it back so the caller rethrows it. A view read returning a Promise inside a
+ *   synchronous getter is recorded as a {@link PendingRead}: the caller awaits it and reruns
+ *   the transaction (the read cache persists, so the rerun is deterministic).
+ * - Fee recipient: with `setCoinbase`, once `enterPostExecution()` has been called (after the
+ *   top-level message), `getAccount(coinbase)` returns a delta account when the incarnation has
+ *   neither read the coinbase balance nor modified the coinbase account; crediting it is then
+ *   recorded as a commutative `addDelta` on the balance instead of a read and a write.
+ */
+import type { StateManagerInterface, AccountFields } from '@ethereumjs/common'
+import {
+  Account,
+  Address,
+  KECCAK256_NULL,
+  KECCAK256_RLP,
+  bytesToUnprefixedHex,
+  equalsBytes,
+  unpadBytes,
+} from '@ethereumjs/util'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { IncarnationView, LocationKey, LocationValue } from '../executor/types.js'
+import {
+  TAG_BALANCE,
+  TAG_CODE,
+  TAG_CODEHASH,
+  TAG_EPOCH,
+  TAG_EXISTS,
+  TAG_NONCE,
+  TAG_SLOT,
+  accountKey,
+  balanceKey,
+  decodeBool,
+  decodeNumeric,
+  decodeSlot,
+  encodeBool,
+  encodeNumeric,
+  encodeSlot,
+  slotKey,
+} from './keys.js'
+
+const EMPTY = new Uint8Array(0)
+
+/** A view read answered with a Promise where a synchronous value was needed. */
+export class PendingRead {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
+/** Raised when the EVM calls a state-manager method this binding does not provide. */
+export class UnsupportedStateOperationError extends Error {
+  constructor(op: string) {
+    super(`state manager operation not supported by the Block-STM binding: ${op}`)
+    this.name = 'UnsupportedStateOperationError'
+  }
+}
+
+interface SlotVal {
+  epoch: number
+  value: Uint8Array
+}
+
+/** The working state of one location in the current incarnation. */
+interface Entry {
+  readonly id: string
+  readonly key: LocationKey
+  readonly tag: number
+  /** 0: not read; 1: read from the view; 2: deduced (account known absent). */
+  readState: 0 | 1 | 2
+  readVal: unknown
+  written: boolean
+  cur: unknown
+}
+
+type JournalOp = { e: Entry; written: boolean; cur: unknown } | { delta: bigint }
+
+function decodeTyped(tag: number, raw: LocationValue | undefined): unknown {
+  switch (tag) {
+    case TAG_EXISTS:
+      return decodeBool(raw)
+    case TAG_NONCE:
+    case TAG_BALANCE:
+      return decodeNumeric(raw)
+    case TAG_EPOCH:
+      return Number(decodeNumeric(raw))
+    case TAG_CODEHASH:
+      return raw === undefined || raw.length === 0 ? KECCAK256_NULL : raw
+    case TAG_CODE:
+      return raw ?? EMPTY
+    default: {
+      const s = decodeSlot(raw)
+      return { epoch: s.epoch, value: raw === undefined ? EMPTY : unpadBytes(raw.subarray(1 + raw[0]!)) } as SlotVal
+    }
+  }
+}
+
+function encodeTyped(tag: number, v: unknown): LocationValue {
+  switch (tag) {
+    case TAG_EXISTS:
+      return encodeBool(v as boolean)
+    case TAG_NONCE:
+    case TAG_BALANCE:
+      return encodeNumeric(v as bigint)
+    case TAG_EPOCH:
+      return encodeNumeric(BigInt(v as number))
+    case TAG_CODEHASH:
+      return equalsBytes(v as Uint8Array, KECCAK256_NULL) ? EMPTY : (v as Uint8Array)
+    case TAG_CODE:
+      return v as Uint8Array
+    default: {
+      const s = v as SlotVal
+      const out = encodeSlot(s.epoch, 0n)
+      if (s.value.length === 0) return out
+      const r = new Uint8Array(out.length + s.value.length)
+      r.set(out)
+      r.set(s.value, out.length)
+      return r
+    }
+  }
+}
+
+function sameTyped(tag: number, a: unknown, b: unknown): boolean {
+  if (tag === TAG_CODEHASH || tag === TAG_CODE) return equalsBytes(a as Uint8Array, b as Uint8Array)
+  if (tag === TAG_SLOT) {
+    const x = a as SlotVal
+    const y = b as SlotVal
+    return x.epoch === y.epoch && equalsBytes(x.value, y.value)
+  }
+  return a === b
+}
+
+function defaultTyped(tag: number): unknown {
+  switch (tag) {
+    case TAG_EXISTS:
+      return false
+    case TAG_NONCE:
+    case TAG_BALANCE:
+      return 0n
+    case TAG_CODEHASH:
+      return KECCAK256_NULL
+    default:
+      return EMPTY
+  }
+}
+
+const FIELD_TAGS = [TAG_NONCE, TAG_BALANCE, TAG_CODEHASH] as const
+
+/**
+ * An Account whose nonce, balance and code hash are fetched on first access. Fields already
+ * known to the incarnation when it was created are copied in eagerly (snapshot semantics).
+ */
+export class LazyAccount extends Account {
+  /** For a delta account: the pending coinbase delta when it was handed out. */
+  deltaBase: bigint | undefined
+  constructor(
+    readonly sm: BlockSTMStateManager,
+    readonly addr: string,
+    readonly addrBytes: Uint8Array,
+  ) {
+    super(null as unknown as bigint, null as unknown as bigint, KECCAK256_RLP, null as unknown as Uint8Array, null as unknown as number, 0)
+  }
+  override get nonce(): bigint {
+    if (this._nonce === null) this._nonce = this.sm.snapshotField(this.addr, this.addrBytes, TAG_NONCE) as bigint
+    return this._nonce
+  }
+  override set nonce(v: bigint) {
+    this._nonce = v
+  }
+  override get balance(): bigint {
+    if (this._balance === null) this._balance = this.sm.snapshotField(this.addr, this.addrBytes, TAG_BALANCE) as bigint
+    return this._balance
+  }
+  override set balance(v: bigint) {
+    this._balance = v
+  }
+  override get codeHash(): Uint8Array {
+    if (this._codeHash === null) this._codeHash = this.sm.snapshotField(this.addr, this.addrBytes, TAG_CODEHASH) as Uint8Array
+    return this._codeHash
+  }
+  override set codeHash(v: Uint8Array) {
+    this._codeHash = v
+  }
+  override get codeSize(): number {
+    if (this._codeSize === null) this._codeSize = this.isContract() ? -1 : 0
+    return this._codeSize
+  }
+  override set codeSize(v: number) {
+    this._codeSize = v
+  }
+  override isContract(): boolean {
+    return !equalsBytes(this.codeHash, KECCAK256_NULL)
+  }
+}
+
+export class BlockSTMStateManager implements StateManagerInterface {
+  private view!: IncarnationView
+  private epoch = 1
+  private readonly readCache = new Map<string, LocationValue | undefined>()
+  private entries = new Map<string, Entry>()
+  /** Per address: ids of slot entries written in this incarnation. */
+  private slotsWritten = new Map<string, Set<string>>()
+  private journal: JournalOp[] = []
+  private marks: number[] = []
+  private captured: unknown = undefined
+  /** Set once the view has answered with a Promise: account fields are then prefetched. */
+  asyncMode = false
+
+  private coinbase: string | undefined
+  private coinbaseBytes: Uint8Array | undefined
+  private postExecution = false
+  private coinbaseDelta = 0n
+  private deltaAccountsIssued = 0
+
+  readonly originalStorageCache = {
+    get: (address: Address, key: Uint8Array): Promise<Uint8Array> => this.originalStorage(address, key),
+    clear: (): void => {},
+  }
+
+  /** Starts incarnation `txIndex` (-1: before the transactions; txCount: after them). */
+  begin(view: IncarnationView, txIndex: number): void {
+    this.view = view
+    this.epoch = txIndex + 2
+    this.readCache.clear()
+    this.restart()
+  }
+
+  /** Forgets buffered writes but keeps what was read (used to rerun after a PendingRead). */
+  restart(): void {
+    this.entries = new Map()
+    this.slotsWritten = new Map()
+    this.journal = []
+    this.marks = []
+    this.captured = undefined
+    this.postExecution = false
+    this.coinbaseDelta = 0n
+    this.deltaAccountsIssued = 0
+  }
+
+  setCoinbase(address: Address | undefined): void {
+    this.coinbase = address?.toString()
+    this.coinbaseBytes = address?.bytes
+  }
+
+  enterPostExecution(): void {
+    this.postExecution = true
+  }
+
+  takeCapturedError(): unknown {
+    const c = this.captured
+    this.captured = undefined
+    return c
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private entry(id: string, tag: number, make: () => LocationKey): Entry {
+    let e = this.entries.get(id)
+    if (e === undefined) {
+      e = { id, key: make(), tag, readState: 0, readVal: undefined, written: false, cur: undefined }
+      this.entries.set(id, e)
+    }
+    return e
+  }
+
+  private accountEntry(addr: string, addrBytes: Uint8Array, tag: number): Entry {
+    return this.entry(String.fromCharCode(tag) + addr, tag, () => accountKey(tag, addrBytes))
+  }
+
+  private slotEntry(addr: string, addrBytes: Uint8Array, slot: Uint8Array): Entry {
+    return this.entry('\x07' + addr + bytesToUnprefixedHex(slot), TAG_SLOT, () => slotKey(addrBytes, slot))
+  }
+
+  private viewRead(e: Entry): LocationValue | undefined | Promise<LocationValue | undefined> {
+    if (this.readCache.has(e.id)) return this.readCache.get(e.id)
+    let r: LocationValue | undefined | Promise<LocationValue | undefined>
+    try {
+      r = this.view.read(e.key)
+    } catch (err) {
+      if (this.captured === undefined) this.captured = err
+      throw err
+    }
+    if (r instanceof Promise) {
+      this.asyncMode = true
+      return r.then(
+        (v) => {
+          this.readCache.set(e.id, v)
+          return v
+        },
+        (err) => {
+          if (this.captured === undefined) this.captured = err
+          throw err
+        },
+      )
+    }
+    this.readCache.set(e.id, r)
+    return r
+  }
+
+  /** Deduces a field of an account known (from the view) not to exist. */
+  private deduce(e: Entry): boolean {
+    if (e.tag === TAG_EXISTS || e.tag === TAG_EPOCH || e.tag === TAG_SLOT) return false
+    const ex = this.entries.get('\x01' + e.id.slice(1, 43))
+    if (ex === undefined || ex.readState !== 1 || ex.readVal !== false) return false
+    e.readState = 2
+    e.readVal = defaultTyped(e.tag)
+    return true
+  }
+
+  /** The value the view gives (synchronously; a Promise is recorded as a PendingRead). */
+  private readValSync(e: Entry): unknown {
+    if (e.readState !== 0) return e.readVal
+    if (this.deduce(e)) return e.readVal
+    const r = this.viewRead(e)
+    if (r instanceof Promise) {
+      const p = new PendingRead(r)
+      if (this.captured === undefined) this.captured = p
+      throw p
+    }
+    e.readState = 1
+    e.readVal = decodeTyped(e.tag, r)
+    return e.readVal
+  }
+
+  private async readValAsync(e: Entry): Promise<unknown> {
+    if (e.readState !== 0) return e.readVal
+    if (this.deduce(e)) return e.readVal
+    let r = this.viewRead(e)
+    if (r instanceof Promise) r = await r
+    if (e.readState === 0) {
+      e.readState = 1
+      e.readVal = decodeTyped(e.tag, r)
+    }
+    return e.readVal
+  }
+
+  private curSync(e: Entry): unknown {
+    return e.written ? e.cur : this.readValSync(e)
+  }
+
+  private async curAsync(e: Entry): Promise<unknown> {
+    return e.written ? e.cur : this.readValAsync(e)
+  }
+
+  /** LazyAccount support: the value of a field as of the account's creation. */
+  snapshotField(addr: string, addrBytes: Uint8Array, tag: number): unknown {
+    return this.readValSync(this.accountEntry(addr, addrBytes, tag))
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private set(e: Entry, v: unknown): void {
+    if (this.marks.length > 0) this.journal.push({ e, written: e.written, cur: e.cur })
+    e.written = true
+    e.cur = v
+  }
+
+  checkpoint(): Promise<void> {
+    this.marks.push(this.journal.length)
+    return Promise.resolve()
+  }
+
+  commit(): Promise<void> {
+    this.marks.pop()
+    if (this.marks.length === 0) this.journal.length = 0
+    return Promise.resolve()
+  }
+
+  revert(): Promise<void> {
+    const mark = this.marks.pop() ?? 0
+    for (let i = this.journal.length - 1; i >= mark; i--) {
+      const op = this.journal[i]!
+      if ('delta' in op) this.coinbaseDelta -= op.delta
+      else {
+        op.e.written = op.written
+        op.e.cur = op.cur
+      }
+    }
+    this.journal.length = mark
+    return Promise.resolve()
+  }
+
+  /** Sends the incarnation's writes to the view (dropping unchanged values) and its delta. */
+  flush(view: IncarnationView = this.view): void {
+    for (const e of this.entries.values()) {
+      if (!e.written) continue
+      if (e.readState === 0) this.deduce(e)
+      if (e.readState !== 0 && sameTyped(e.tag, e.readVal, e.cur)) continue
+      view.write(e.key, encodeTyped(e.tag, e.cur))
+    }
+    if (this.coinbaseDelta !== 0n) view.addDelta(balanceKey(this.coinbaseBytes!), this.coinbaseDelta)
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  private canUseDelta(addr: string, addrBytes: Uint8Array): boolean {
+    const bal = this.entries.get('\x03' + addr)
+    if (bal !== undefined && (bal.readState === 1 || bal.written)) return false
+    for (const tag of [TAG_EXISTS, TAG_NONCE, TAG_CODEHASH, TAG_CODE, TAG_EPOCH]) {
+      const e = this.entries.get(String.fromCharCode(tag) + addr)
+      if (e !== undefined && e.written) return false
+    }
+    void addrBytes
+    // A second look with nothing credited yet needs the real balance (EIP-161 emptiness).
+    return !(this.deltaAccountsIssued > 0 && this.coinbaseDelta === 0n)
+  }
+
+  async getAccount(address: Address): Promise<Account | undefined> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    const exists = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EXISTS))) as boolean
+    if (this.postExecution && addr === this.coinbase && this.canUseDelta(addr, bytes)) {
+      if (!exists && this.coinbaseDelta === 0n) return undefined
+      const acc = new LazyAccount(this, addr, bytes)
+      acc.deltaBase = this.coinbaseDelta
+      acc._balance = this.coinbaseDelta
+      this.deltaAccountsIssued++
+      return acc
+    }
+    if (!exists) return undefined
+    const acc = new LazyAccount(this, addr, bytes)
+    for (const tag of FIELD_TAGS) {
+      const e = this.entries.get(String.fromCharCode(tag) + addr)
+      let v: unknown
+      if (e !== undefined && (e.written || e.readState !== 0)) v = e.written ? e.cur : e.readVal
+      else if (this.asyncMode) v = await this.readValAsync(this.accountEntry(addr, bytes, tag))
+      else continue
+      if (tag === TAG_NONCE) acc._nonce = v as bigint
+      else if (tag === TAG_BALANCE) acc._balance = v as bigint
+      else acc._codeHash = v as Uint8Array
+    }
+    return acc
+  }
+
+  async putAccount(address: Address, account?: Account): Promise<void> {
+    if (account === undefined) return this.deleteAccount(address)
+    const addr = address.toString()
+    const bytes = address.bytes
+    const lazy = account instanceof LazyAccount && account.addr === addr ? account : undefined
+    this.set(this.accountEntry(addr, bytes, TAG_EXISTS), true)
+    if (lazy?.deltaBase !== undefined) {
+      const d = lazy._balance! - lazy.deltaBase
+      if (d !== 0n) {
+        if (this.marks.length > 0) this.journal.push({ delta: d })
+        this.coinbaseDelta += d
+      }
+      lazy.deltaBase = lazy._balance!
+      this.putFields(addr, bytes, lazy, [TAG_NONCE, TAG_CODEHASH])
+      return
+    }
+    this.putFields(addr, bytes, lazy ?? account, FIELD_TAGS)
+  }
+
+  private putFields(addr: string, bytes: Uint8Array, account: Account, tags: readonly number[]): void {
+    const lazy = account instanceof LazyAccount
+    for (const tag of tags) {
+      const e = this.accountEntry(addr, bytes, tag)
+      let v = tag === TAG_NONCE ? account._nonce : tag === TAG_BALANCE ? account._balance : account._codeHash
+      if (v === null) {
+        if (!lazy) throw new UnsupportedStateOperationError('putAccount with a partial account')
+        // Not loaded: unchanged since the snapshot, which was the view's value.
+        if (!e.written) continue
+        v = this.readValSync(e) as bigint | Uint8Array
+      }
+      this.set(e, v)
+    }
+  }
+
+  async deleteAccount(address: Address): Promise<void> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    const existed = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EXISTS))) as boolean
+    const codeHashEntry = this.accountEntry(addr, bytes, TAG_CODEHASH)
+    const hadCode = !equalsBytes((await this.curAsync(codeHashEntry)) as Uint8Array, KECCAK256_NULL)
+    const codeEntry = this.accountEntry(addr, bytes, TAG_CODE)
+    this.set(this.accountEntry(addr, bytes, TAG_EXISTS), false)
+    this.set(this.accountEntry(addr, bytes, TAG_NONCE), 0n)
+    this.set(this.accountEntry(addr, bytes, TAG_BALANCE), 0n)
+    if (hadCode || codeEntry.written) {
+      this.set(codeHashEntry, KECCAK256_NULL)
+      this.set(codeEntry, EMPTY)
+    }
+    if (existed) this.clearSlots(addr, bytes)
+  }
+
+  async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    const account = (await this.getAccount(address)) ?? new Account()
+    if (fields.nonce !== undefined) account.nonce = fields.nonce
+    if (fields.balance !== undefined) account.balance = fields.balance
+    if (fields.codeHash !== undefined) account.codeHash = fields.codeHash
+    if (fields.storageRoot !== undefined) account.storageRoot = fields.storageRoot
+    await this.putAccount(address, account)
+  }
+
+  // ---------------------------------------------------------------- code
+
+  async getCode(address: Address): Promise<Uint8Array> {
+    return (await this.curAsync(this.accountEntry(address.toString(), address.bytes, TAG_CODE))) as Uint8Array
+  }
+
+  async getCodeSize(address: Address): Promise<number> {
+    return (await this.getCode(address)).length
+  }
+
+  async putCode(address: Address, value: Uint8Array): Promise<void> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    if (!((await this.curAsync(this.accountEntry(addr, bytes, TAG_EXISTS))) as boolean)) {
+      await this.putAccount(address, new Account())
+    }
+    this.set(this.accountEntry(addr, bytes, TAG_CODE), value)
+    this.set(this.accountEntry(addr, bytes, TAG_CODEHASH), value.length === 0 ? KECCAK256_NULL : keccak_256(value))
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  async getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    const e = this.slotEntry(addr, bytes, key)
+    if (e.written) return (e.cur as SlotVal).value
+    const epoch = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EPOCH))) as number
+    const s = (await this.readValAsync(e)) as SlotVal
+    return s.epoch === epoch ? s.value : EMPTY
+  }
+
+  async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    const epoch = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EPOCH))) as number
+    const e = this.slotEntry(addr, bytes, key)
+    this.set(e, { epoch, value: unpadBytes(value) } as SlotVal)
+    let set = this.slotsWritten.get(addr)
+    if (set === undefined) this.slotsWritten.set(addr, (set = new Set()))
+    set.add(e.id)
+  }
+
+  async clearStorage(address: Address): Promise<void> {
+    this.clearSlots(address.toString(), address.bytes)
+  }
+
+  private clearSlots(addr: string, bytes: Uint8Array): void {
+    this.set(this.accountEntry(addr, bytes, TAG_EPOCH), this.epoch)
+    const ids = this.slotsWritten.get(addr)
+    if (ids === undefined) return
+    for (const id of ids) {
+      const e = this.entries.get(id)!
+      if (e.written) this.set(e, { epoch: this.epoch, value: EMPTY } as SlotVal)
+    }
+  }
+
+  /** The slot's value before this transaction (for SSTORE gas and refunds). */
+  private async originalStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    const addr = address.toString()
+    const bytes = address.bytes
+    const epoch = (await this.readValAsync(this.accountEntry(addr, bytes, TAG_EPOCH))) as number
+    const s = (await this.readValAsync(this.slotEntry(addr, bytes, key))) as SlotVal
+    return s.epoch === epoch ? s.value : EMPTY
+  }
+
+  // ---------------------------------------------------------------- the rest
+
+  /** Not computable from a partial state; only pre-Byzantium receipts ask for it. */
+  async getStateRoot(): Promise<Uint8Array> {
+    return new Uint8Array(32)
+  }
+  async setStateRoot(): Promise<void> {
+    throw new UnsupportedStateOperationError('setStateRoot')
+  }
+  async hasStateRoot(): Promise<boolean> {
+    throw new UnsupportedStateOperationError('hasStateRoot')
+  }
+  clearCaches(): void {}
+  shallowCopy(): StateManagerInterface {
+    throw new UnsupportedStateOperationError('shallowCopy')
+  }
+}
+
+export { Address }

@@ -1,0 +1,244 @@
+/**
+ * The transaction VM module the engine loads in every thread: `createTransactionVM(payload, lane)`.
+ *
+ * Invariants:
+ * - The payload ({@link EvmBlockPayload}) is structured-cloneable: the block as RLP, its
+ *   hardfork, BLOCKHASH table, and flags. The decoded block is cached per payload object (all
+ *   lanes of a thread share it); senders are recovered here, lazily, and cached by tx index.
+ * - One @ethereumjs VM per lane (runTx is not re-entrant), reused across blocks with the same
+ *   rules; its {@link BlockSTMStateManager} is re-pointed at each incarnation's view.
+ * - `execute` is deterministic in the values it reads. It first declares the dependency on the
+ *   previous transaction of the same sender (`view.dependOn`), then runs runTx. A view error
+ *   the EVM swallowed is rethrown; a read answered asynchronously inside a synchronous getter
+ *   is awaited and the transaction rerun with the same reads.
+ * - An invalid transaction (nonce, balance, intrinsic gas, per-tx gas limit, signature...) yields
+ *   an output with `valid: false` and writes nothing; the block-level API rejects the block.
+ * - The fee-recipient credit is a commutative balance delta unless the transaction really read
+ *   the fee recipient (see stateManager.ts).
+ */
+import { Common, Mainnet, type CustomCrypto } from '@ethereumjs/common'
+import { type Block, createBlockFromRLP } from '@ethereumjs/block'
+import { type VM, createVM, runTx } from '@ethereumjs/vm'
+import { EthereumJSError } from '@ethereumjs/util'
+import type { IncarnationView, TransactionVM } from '../executor/types.js'
+import { BlockSTMStateManager, PendingRead } from './stateManager.js'
+import { getKZG, nativeEcrecover } from './crypto.js'
+import { blockHashFor, type BlockHashes } from './fixtures.js'
+
+export interface EvmBlockPayload {
+  /** The block, RLP-serialized. */
+  blockRlp: Uint8Array
+  hardfork: string
+  eips?: number[]
+  /** BLOCKHASH table (missing numbers hash as keccak256 of the decimal string). */
+  blockHashes: Array<[bigint, Uint8Array]>
+  /** Per tx: the previous tx index with the same sender, or -1 (a scheduling hint). Computed in the worker when absent. */
+  prevSameSender?: Int32Array
+  /** 'native': secp256k1 native binding when it loads; 'default': @ethereumjs's noble. */
+  crypto?: 'native' | 'default'
+  /** Record fee-recipient credits as deltas (default true). */
+  coinbaseDelta?: boolean
+}
+
+/** What one transaction produced (structured-cloneable). */
+export interface EvmTxOutput {
+  valid: boolean
+  /** Why the transaction is invalid (valid: false) or how execution failed (status 0). */
+  error?: string
+  status: 0 | 1
+  /** Gas charged to the sender (receipt gas). */
+  gasUsed: bigint
+  /** Gas counted towards the block's gasUsed. */
+  blockGasSpent: bigint
+  logs: Array<[Uint8Array, Uint8Array[], Uint8Array]>
+  bloom: Uint8Array
+  returnValue: Uint8Array
+  createdAddress?: string
+  blobGasUsed?: bigint
+  type: number
+}
+
+/** Builds the Common for a payload's rules (custom crypto included). */
+export async function commonFor(hardfork: string, eips: number[] | undefined, crypto: 'native' | 'default'): Promise<Common> {
+  const customCrypto: CustomCrypto = {}
+  if (crypto === 'native') {
+    const rec = nativeEcrecover()
+    if (rec !== null) customCrypto.ecrecover = rec
+  }
+  const probe = new Common({ chain: Mainnet, hardfork, eips })
+  if (probe.isActivatedEIP(4844)) customCrypto.kzg = (await getKZG()) as CustomCrypto['kzg']
+  return new Common({ chain: Mainnet, hardfork, eips, customCrypto })
+}
+
+interface BlockContext {
+  block: Block
+  hashes: BlockHashes
+  prev: Int32Array | undefined
+  /** Lazily computed prev-same-sender table (when the payload has none). */
+  scanned: number
+  lastBySender: Map<string, number>
+  lazyPrev: number[]
+}
+
+interface Lane {
+  key: string
+  vm: VM
+  sm: BlockSTMStateManager
+  chain: { hashes: BlockHashes | undefined }
+}
+
+const contexts = new WeakMap<object, Promise<BlockContext>>()
+const lanes = new Map<number, Lane>()
+
+function laneKey(p: EvmBlockPayload): string {
+  return `${p.hardfork}|${(p.eips ?? []).join(',')}|${p.crypto ?? 'native'}`
+}
+
+async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
+  let c = contexts.get(p)
+  if (c === undefined) {
+    c = (async () => {
+      const common = await commonFor(p.hardfork, p.eips, p.crypto ?? 'native')
+      const block = createBlockFromRLP(p.blockRlp, { common })
+      return {
+        block,
+        hashes: new Map(p.blockHashes),
+        prev: p.prevSameSender,
+        scanned: 0,
+        lastBySender: new Map(),
+        lazyPrev: [],
+      }
+    })()
+    contexts.set(p, c)
+  }
+  return c
+}
+
+/** Creates a VM whose state manager is a BlockSTMStateManager (shared with the system phases). */
+export async function createBindingVM(common: Common): Promise<{ vm: VM; sm: BlockSTMStateManager; chain: { hashes: BlockHashes | undefined } }> {
+  const sm = new BlockSTMStateManager()
+  const chain: { hashes: BlockHashes | undefined } = { hashes: undefined }
+  const blockchain = {
+    getBlock: async (n: number | bigint) => {
+      const h = blockHashFor(chain.hashes, BigInt(n))
+      return { hash: () => h }
+    },
+    shallowCopy() {
+      return this
+    },
+  }
+  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  const evm = vm.evm as unknown as { runCall: (opts: { message?: unknown }) => Promise<unknown> }
+  const runCall = evm.runCall.bind(evm)
+  evm.runCall = async (opts) => {
+    const r = await runCall(opts)
+    if (opts.message === undefined) sm.enterPostExecution()
+    return r
+  }
+  return { vm, sm, chain }
+}
+
+async function laneFor(p: EvmBlockPayload, lane: number, ctx: BlockContext): Promise<Lane> {
+  const key = laneKey(p)
+  let l = lanes.get(lane)
+  if (l === undefined || l.key !== key) {
+    const { vm, sm, chain } = await createBindingVM(ctx.block.common)
+    l = { key, vm, sm, chain }
+    lanes.set(lane, l)
+  }
+  return l
+}
+
+function senderOf(block: Block, i: number): string | undefined {
+  try {
+    return block.transactions[i]!.getSenderAddress().toString()
+  } catch {
+    return undefined
+  }
+}
+
+function prevSameSender(ctx: BlockContext, i: number): number {
+  if (ctx.prev !== undefined) return ctx.prev[i] ?? -1
+  for (; ctx.scanned <= i; ctx.scanned++) {
+    const j = ctx.scanned
+    const s = senderOf(ctx.block, j)
+    ctx.lazyPrev[j] = s === undefined ? -1 : (ctx.lastBySender.get(s) ?? -1)
+    if (s !== undefined) ctx.lastBySender.set(s, j)
+  }
+  return ctx.lazyPrev[i]!
+}
+
+/** Runs transaction `i` of `block` on `lane`'s VM against `view`. */
+export async function executeTx(l: Lane, block: Block, i: number, view: IncarnationView, coinbaseDelta: boolean): Promise<EvmTxOutput> {
+  const tx = block.transactions[i]!
+  const { vm, sm } = l
+  sm.setCoinbase(coinbaseDelta ? block.header.coinbase : undefined)
+  sm.begin(view, i)
+  for (;;) {
+    vm.evm.journal.cleanJournal()
+    ;(vm.evm as unknown as { transientStorage?: { clear(): void } }).transientStorage?.clear()
+    let res: Awaited<ReturnType<typeof runTx>> | undefined
+    let err: unknown
+    try {
+      res = await runTx(vm, { tx, block, skipHardForkValidation: true })
+    } catch (e) {
+      err = e
+    }
+    const captured = sm.takeCapturedError()
+    if (captured instanceof PendingRead) {
+      await captured.promise
+      sm.restart()
+      continue
+    }
+    if (captured !== undefined) throw captured
+    if (err !== undefined) {
+      if (err instanceof EthereumJSError) {
+        return {
+          valid: false,
+          error: err.message,
+          status: 0,
+          gasUsed: 0n,
+          blockGasSpent: 0n,
+          logs: [],
+          bloom: new Uint8Array(256),
+          returnValue: new Uint8Array(0),
+          type: tx.type,
+        }
+      }
+      throw err
+    }
+    sm.flush()
+    const r = res!
+    const ex = r.execResult
+    const out: EvmTxOutput = {
+      valid: true,
+      status: ex.exceptionError === undefined ? 1 : 0,
+      gasUsed: r.totalGasSpent,
+      blockGasSpent: r.blockGasSpent ?? r.totalGasSpent,
+      logs: (ex.logs ?? []) as EvmTxOutput['logs'],
+      bloom: r.bloom.bitvector,
+      returnValue: ex.returnValue,
+      type: tx.type,
+    }
+    if (ex.exceptionError !== undefined) out.error = ex.exceptionError.error
+    if (r.createdAddress !== undefined) out.createdAddress = r.createdAddress.toString()
+    if (r.blobGasUsed !== undefined) out.blobGasUsed = r.blobGasUsed
+    return out
+  }
+}
+
+export async function createTransactionVM(payload: unknown, lane: number): Promise<TransactionVM<EvmTxOutput>> {
+  const p = payload as EvmBlockPayload
+  const ctx = await contextFor(p)
+  const l = await laneFor(p, lane, ctx)
+  l.chain.hashes = ctx.hashes
+  const coinbaseDelta = p.coinbaseDelta ?? true
+  return {
+    async execute(i: number, view: IncarnationView): Promise<EvmTxOutput> {
+      const prev = prevSameSender(ctx, i)
+      if (prev >= 0) view.dependOn(prev)
+      l.chain.hashes = ctx.hashes
+      return executeTx(l, ctx.block, i, view, coinbaseDelta)
+    },
+  }
+}
