@@ -1,0 +1,7 @@
+import type { BuildContext, KindBuilder, TxIntent } from '../builder.js'
+export class NftBuilder implements KindBuilder {
+  constructor(private readonly ctx: BuildContext) {}
+  async setup(): Promise<void> {}
+  async next(_i: number): Promise<TxIntent> { throw new Error('todo') }
+  describe(): string { return '' }
+}
