@@ -29,7 +29,8 @@ export interface WorkloadParams {
   seed: number | string
   /**
    * Optional Zipf exponent `s` (> 0) for choosing the hot item (recipient, holder, pool,
-   * NFT contract). Absent or 0: uniform choice.
+   * NFT contract). Absent or 0: uniform choice. Ignored by raw-hot (one recipient) and by
+   * the choice of senders (always round robin / one per transaction).
    */
   zipf?: number
 }
