@@ -25,7 +25,11 @@ import {
 } from '../mvmemory/mvMemory.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import type { ReadSetCapture } from '../validation/readSet.js'
-import type { Scheduler } from '../scheduler/scheduler.js'
+
+/** What the view needs to know of the scheduler: whether a lower transaction has executed. */
+export interface ExecutionStatus {
+  isExecuted(txIdx: number): boolean
+}
 
 /** Thrown out of a transaction VM when the incarnation must wait for transaction `blocker`. */
 export class DependencySignal {
@@ -52,7 +56,7 @@ export class BlockSTMView implements IncarnationView {
 
   constructor(
     private readonly mv: MVMemory,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: ExecutionStatus,
     private readonly reads: ReadSetCapture,
   ) {}
 
