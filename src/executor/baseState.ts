@@ -14,6 +14,12 @@ export interface BaseState {
    * from the same state object at the same version (e.g. its shared-memory image).
    */
   readonly version?: number
+  /**
+   * When > 0, the state behaves as a slow source (a disk or network store): the first read
+   * of each location in a block waits this many microseconds. The Block-STM engine simulates
+   * the wait in the thread that needs the value and fetches each location once per block.
+   */
+  readonly fetchLatencyUs?: number
 }
 
 /** A base state held in a Map. */
@@ -44,5 +50,37 @@ export class MapBaseState implements BaseState {
   }
   get size(): number {
     return this.list.length
+  }
+}
+
+/**
+ * A base state with a read latency: the first `get` of each location per block waits
+ * `latencyUs` (the sequential engine pays every wait in turn; Block-STM overlaps them across
+ * lanes). Call `newBlock()` to forget what was fetched.
+ */
+export class LatencyBaseState implements BaseState {
+  private fetched = new Set<string>()
+  constructor(
+    private readonly inner: BaseState,
+    readonly fetchLatencyUs: number,
+  ) {}
+  get version(): number | undefined {
+    return this.inner.version
+  }
+  newBlock(): void {
+    this.fetched = new Set()
+  }
+  get(key: LocationKey): Promise<LocationValue | undefined> {
+    const s = keyToString(key)
+    if (this.fetched.has(s)) return Promise.resolve(this.inner.get(key))
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        this.fetched.add(s)
+        resolve(this.inner.get(key))
+      }, this.fetchLatencyUs / 1000),
+    )
+  }
+  entries(): Iterable<[LocationKey, LocationValue]> {
+    return this.inner.entries()
   }
 }

@@ -102,6 +102,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   private baseImage?: {
     base: BaseState
     version: number | undefined
+    latency: number
     txCapacity: number
     words: Int32Array
     table: number
@@ -225,10 +226,19 @@ export class BlockSTMExecutor implements BlockExecutor {
     i32[H.LIMIT] = mem.i32.length
     i32[H.BUMP] = HEADER_WORDS
     i32[H.BLOCK_SEQ] = ++this.seq
+    i32[H.FETCH_LATENCY_US] = Math.max(0, Math.round(job.base.fetchLatencyUs ?? 0))
     mem.resetThreadState()
     const img = this.baseImage
     const version = job.base.version
-    if (img !== undefined && img.base === job.base && version !== undefined && img.version === version && img.txCapacity >= job.txCount) {
+    const latency = i32[H.FETCH_LATENCY_US]!
+    if (
+      img !== undefined &&
+      img.base === job.base &&
+      version !== undefined &&
+      img.version === version &&
+      img.latency === latency &&
+      img.txCapacity >= job.txCount
+    ) {
       i32.set(img.words, HEADER_WORDS)
       i32[H.BUMP] = HEADER_WORDS + img.words.length
       i32[H.TABLE] = img.table
@@ -248,6 +258,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       this.baseImage = {
         base: job.base,
         version,
+        latency,
         txCapacity,
         words: i32.slice(HEADER_WORDS, end),
         table: i32[H.TABLE]!,

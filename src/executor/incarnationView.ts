@@ -8,6 +8,8 @@
  *   read-set holds one entry per location;
  * - a read that meets an ESTIMATE stops the incarnation with {@link DependencySignal}; the
  *   view remembers the blocker even if the VM swallows the signal;
+ * - with a slow state source, a read that rests on a pre-block value not fetched yet returns
+ *   a Promise: the first reader fetches (waits the source's latency), the others wait for it;
  * - at the end, a write whose value equals what the incarnation read at that location is
  *   dropped: validation of the read already guarantees the value, and an unchanged
  *   write-back (the EVM rewrites accounts it did not change) must not create conflicts.
@@ -24,6 +26,8 @@ import {
   type WriteOp,
 } from '../mvmemory/mvMemory.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
+import { FETCH_NEEDED, FETCH_READY, FETCH_RUNNING, R } from '../mvmemory/locationTable.js'
+import { EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import type { ReadSetCapture } from '../validation/readSet.js'
 
 /** What the view needs to know of the scheduler: whether a lower transaction has executed. */
@@ -68,22 +72,48 @@ export class BlockSTMView implements IncarnationView {
     this.reads.reset()
   }
 
-  read(key: LocationKey): LocationValue | undefined {
+  read(key: LocationKey): LocationValue | undefined | Promise<LocationValue | undefined> {
     const s = keyToString(key)
     const l = this.local.get(s)
     if (l !== undefined) {
       if (l.value !== undefined) return l.value
-      return encodeNumeric(decodeNumeric(this.readShared(key, s)) + l.delta)
+      const under = this.readShared(key, s)
+      if (under instanceof Promise) return under.then((u) => this.withLocalDelta(s, u))
+      return this.withLocalDelta(s, under)
     }
     return this.readShared(key, s)
   }
 
-  private readShared(key: LocationKey, s: string): LocationValue | undefined {
+  private withLocalDelta(s: string, under: LocationValue | undefined): LocationValue | undefined {
+    const l = this.local.get(s)!
+    if (l.value !== undefined) return l.value
+    return encodeNumeric(decodeNumeric(under) + l.delta)
+  }
+
+  private readShared(key: LocationKey, s: string): LocationValue | undefined | Promise<LocationValue | undefined> {
     if (this.cache.has(s)) return this.cache.get(s)
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
     const rec = this.mv.table.findOrInsert(key)
     const r = this.scratch
     this.mv.read(rec, this.txIdx, r, true)
+    if (r.fromBase && this.mv.mem.i32[rec + R.FETCH] !== FETCH_READY) {
+      // The pre-block value is still at the slow source: fetch it (once per block, whoever
+      // asks first), then read again — lower transactions may have written meanwhile.
+      return fetchBase(this.mv.mem, rec).then(() => {
+        if (this.cache.has(s)) return this.cache.get(s)
+        return this.finishRead(rec, s)
+      })
+    }
+    return this.complete(rec, s, r)
+  }
+
+  private finishRead(rec: number, s: string): LocationValue | undefined {
+    if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
+    this.mv.read(rec, this.txIdx, this.scratch, true)
+    return this.complete(rec, s, this.scratch)
+  }
+
+  private complete(rec: number, s: string, r: ReadResult): LocationValue | undefined {
     if (r.kind === READ_DEPENDENCY) {
       this.blockedOn = r.tx
       throw new DependencySignal(r.tx)
@@ -143,4 +173,28 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
+}
+
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Makes the pre-block value of `rec` available. The value itself was placed in shared memory
+ * with the block; what is simulated is the source's latency, paid once per location per block.
+ */
+export async function fetchBase(mem: SharedMemory, rec: number): Promise<void> {
+  const i32 = mem.i32
+  const w = rec + R.FETCH
+  for (;;) {
+    const state = Atomics.load(i32, w)
+    if (state === FETCH_READY) return
+    if (mem.aborted()) throw new EngineAbortedError()
+    if (state === FETCH_NEEDED && Atomics.compareExchange(i32, w, FETCH_NEEDED, FETCH_RUNNING) === FETCH_NEEDED) {
+      await sleepMs(i32[H.FETCH_LATENCY_US]! / 1000)
+      Atomics.store(i32, w, FETCH_READY)
+      Atomics.notify(i32, w)
+      return
+    }
+    const waiting = Atomics.waitAsync(i32, w, FETCH_RUNNING, 50)
+    if (waiting.async) await waiting.value
+  }
 }

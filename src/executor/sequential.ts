@@ -17,14 +17,31 @@ export interface SequentialResult<O> {
 
 class SequentialView implements IncarnationView {
   readonly state = new Map<string, LocationValue>()
+  /** Deltas on locations whose value was never loaded (applied when read, or at the end). */
+  readonly deltas = new Map<string, bigint>()
   constructor(private readonly base: BaseState) {}
   read(key: LocationKey): LocationValue | undefined | Promise<LocationValue | undefined> {
-    const v = this.state.get(keyToString(key))
+    const k = keyToString(key)
+    const v = this.state.get(k)
     if (v !== undefined) return v
-    return this.base.get(key)
+    const b = this.base.get(key)
+    if (!this.deltas.has(k)) return b
+    return b instanceof Promise ? b.then((x) => this.settle(k, x)) : this.settle(k, b)
+  }
+  /** Folds the pending delta of `k` into its loaded pre-block value. */
+  settle(k: string, base: LocationValue | undefined): LocationValue {
+    const d = this.deltas.get(k)
+    const cur = this.state.get(k)
+    if (cur !== undefined) return cur
+    const v = encodeNumeric(decodeNumeric(base) + (d ?? 0n))
+    this.deltas.delete(k)
+    this.state.set(k, v)
+    return v
   }
   write(key: LocationKey, value: LocationValue): void {
-    this.state.set(keyToString(key), value)
+    const k = keyToString(key)
+    this.deltas.delete(k)
+    this.state.set(k, value)
   }
   dependOn(_txIndex: number): void {
     // Every lower transaction has executed already.
@@ -32,13 +49,13 @@ class SequentialView implements IncarnationView {
   addDelta(key: LocationKey, amount: bigint): void {
     if (amount === 0n) return
     const k = keyToString(key)
-    let current = this.state.get(k)
-    if (current === undefined) {
-      const b = this.base.get(key)
-      if (b instanceof Promise) throw new Error('addDelta on an unfetched location needs a synchronous base state')
-      current = b
-    }
-    this.state.set(k, encodeNumeric(decodeNumeric(current) + amount))
+    const current = this.state.get(k)
+    if (current !== undefined) this.state.set(k, encodeNumeric(decodeNumeric(current) + amount))
+    else this.deltas.set(k, (this.deltas.get(k) ?? 0n) + amount)
+  }
+  /** Applies the deltas still pending at the end of the block. */
+  async settleAll(): Promise<void> {
+    for (const k of [...this.deltas.keys()]) this.settle(k, await this.base.get(stringToKey(k)))
   }
 }
 
@@ -66,6 +83,7 @@ export async function executeSequential<O>(
   const view = new SequentialView(base)
   const outputs: O[] = new Array(txCount)
   for (let i = 0; i < txCount; i++) outputs[i] = await vm.execute(i, view)
+  await view.settleAll()
   // The block's state diff: locations whose final value differs from the pre-block value.
   const writes: Array<[LocationKey, LocationValue]> = []
   for (const k of [...view.state.keys()].sort()) {

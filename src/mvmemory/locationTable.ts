@@ -16,6 +16,10 @@
  *   VERS_AT    word index of the version entries, VERS_LEN entries used, VERS_CAP capacity
  *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
  *   BASE_AT    byte offset of the pre-block value
+ *   FETCH      FETCH_READY when the pre-block value is known; with a slow state source
+ *              (`H.FETCH_LATENCY_US` > 0) it starts FETCH_NEEDED, and the first reader that
+ *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
+ *              fetch per location per block, whatever the number of readers.
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
@@ -28,8 +32,13 @@ export const R = {
   VERS_CAP: 5,
   BASE_LEN: 6,
   BASE_AT: 7,
+  FETCH: 8,
 } as const
-export const RECORD_WORDS = 8
+export const RECORD_WORDS = 10
+
+export const FETCH_READY = 0
+export const FETCH_NEEDED = 1
+export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
@@ -109,6 +118,7 @@ export class LocationTable {
             i32[rec + R.BASE_LEN] = base.length
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
+          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec

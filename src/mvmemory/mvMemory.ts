@@ -50,6 +50,8 @@ export class ReadResult {
   inc = 0
   /** The value read (undefined when absent); only filled in when asked for. */
   value: Uint8Array | undefined = undefined
+  /** Whether the result rests on the pre-block value (READ_BASE, or deltas folded over it). */
+  fromBase = false
 }
 
 /** One write of an incarnation's write-set. */
@@ -89,12 +91,14 @@ export class MVMemory {
         const e = vers + p * VERSION_WORDS
         const kind = i32[e + V.KIND]!
         if (kind === KIND_ESTIMATE) {
+          out.fromBase = false
           out.kind = READ_DEPENDENCY
           out.tx = i32[e + V.TX]!
           out.value = undefined
           return
         }
         if (kind === KIND_VALUE) {
+          out.fromBase = false
           const at = i32[e + V.VAL_AT]!
           const len = i32[e + V.VAL_LEN]!
           if (!folded) {
@@ -116,6 +120,7 @@ export class MVMemory {
       }
       const baseLen = i32[rec + R.BASE_LEN]!
       const baseAt = i32[rec + R.BASE_AT]!
+      out.fromBase = true
       if (!folded) {
         out.kind = READ_BASE
         out.tx = -1

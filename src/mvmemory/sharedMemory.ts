@@ -41,6 +41,7 @@ export const H = {
   STAT_DEP_WAITS: 17,
   BLOCK_SEQ: 18, // incremented per block, for sanity checks across threads
   IDLE_SEQ: 19, // bumped whenever new work may have appeared (wakes idle threads)
+  FETCH_LATENCY_US: 20, // > 0: pre-block values come from a slow source, fetched on first use
 } as const
 export const HEADER_WORDS = 32
 
