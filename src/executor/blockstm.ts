@@ -27,7 +27,7 @@ import { H, HEADER_WORDS, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { ExecutorLane, OutputBuffer, TransactionFailure } from './executor.js'
+import { ExecutorLane, OutputBuffer, TransactionFailure, type TraceEvent } from './executor.js'
 import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { executeSequential } from './sequential.js'
 import { compareKeys } from './keys.js'
@@ -69,9 +69,16 @@ export class WorkerFailureError extends Error {
   }
 }
 
-/** Options only tests use. */
+/** Per-block options of this engine. */
 export interface BlockJobInternals {
+  /** Fault injection (tests only). */
   faults?: FaultPlan
+  /** Record a timeline of every task (returned as `trace`). */
+  trace?: boolean
+}
+
+export interface TracedBlockResult<O> extends BlockResult<O> {
+  trace?: TraceEvent[]
 }
 
 const workerUrl = siblingUrl(import.meta.url, 'worker')
@@ -172,7 +179,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     await Promise.all(this.slots.map((s) => s.ready))
   }
 
-  async execute<O>(job: BlockJob & BlockJobInternals): Promise<BlockResult<O>> {
+  async execute<O>(job: BlockJob & BlockJobInternals): Promise<TracedBlockResult<O>> {
     if (this.closed) throw new Error('the Block-STM executor is closed')
     if (this.running) throw new Error('the Block-STM executor runs one block at a time')
     this.running = true
@@ -269,22 +276,23 @@ export class BlockSTMExecutor implements BlockExecutor {
     Scheduler.layout(mem, job.txCount)
   }
 
-  private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<BlockResult<O>> {
+  private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
     if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
     this.layout(job)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
+    const trace: TraceEvent[] | undefined = job.trace ? [] : undefined
     if (this.threads === 1) {
       const mod = await this.localModule()
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out).run())
+        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await Promise.all(lanes)
     } else {
-      await this.runOnWorkers(job, out)
+      await this.runOnWorkers(job, out, trace)
     }
     const scheduler = new Scheduler(mem)
     if (!scheduler.done()) throw new Error('invariant broken: executor loops returned before the block was done')
@@ -298,12 +306,12 @@ export class BlockSTMExecutor implements BlockExecutor {
     const writes = mv.finalWrites(job.txCount).sort((a, b) => compareKeys(a[0], b[0]))
     const s = scheduler.stats()
     const stats: ExecutionStats = { engine: 'blockstm', threads: this.threads, ...s, wallMs: performance.now() - start }
-    return { outputs, writes, stats }
+    return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
   }
 
-  private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>): Promise<void> {
+  private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {
     const seq = this.seq
-    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, faults: job.faults }
+    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, faults: job.faults, trace: trace !== undefined }
     const replies = this.slots.map(
       (slot) =>
         new Promise<WorkerReply>((resolve) => {
@@ -347,7 +355,11 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     if (failure === undefined && results.some((r) => r.type === 'error')) failure = 'block aborted'
     if (failure !== undefined) throw new WorkerFailureError(failure)
-    for (const r of results) if (r.type === 'done') decodeInto(r.outputs, out)
+    for (const r of results) {
+      if (r.type !== 'done') continue
+      decodeInto(r.outputs, out)
+      if (trace !== undefined && r.trace !== undefined) for (const e of r.trace) trace.push(e)
+    }
   }
 
   async close(): Promise<void> {

@@ -45,6 +45,26 @@ export class OutputBuffer<O> {
   }
 }
 
+/**
+ * One task as a timeline records it (times in ms since the epoch, comparable across threads).
+ * outcome: 'recorded' (execution finished), 'suspended' (stopped on `blocker`), 'valid',
+ * 'aborted' (validation failed and aborted the incarnation), 'stale' (validation failed but
+ * another thread had aborted that incarnation already).
+ */
+export interface TraceEvent {
+  thread: number
+  lane: number
+  kind: 'execute' | 'validate'
+  tx: number
+  incarnation: number
+  start: number
+  end: number
+  outcome: 'recorded' | 'suspended' | 'valid' | 'aborted' | 'stale'
+  blocker?: number
+}
+
+const now = (): number => performance.timeOrigin + performance.now()
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class ExecutorLane<O> {
@@ -58,6 +78,8 @@ export class ExecutorLane<O> {
     private readonly scheduler: Scheduler,
     private readonly vm: TransactionVM<O>,
     private readonly out: OutputBuffer<O>,
+    /** When set, every task is appended to it (for timelines); off on the hot path otherwise. */
+    private readonly trace?: { thread: number; lane: number; events: TraceEvent[] },
   ) {
     this.view = new BlockSTMView(mv, scheduler, this.reads)
     this.validator = new Validator(mv)
@@ -87,6 +109,7 @@ export class ExecutorLane<O> {
     const incarnation = task.incarnation
     const { view, scheduler } = this
     for (;;) {
+      const start = this.trace === undefined ? 0 : now()
       view.reset(tx)
       let output: O | TransactionFailure
       scheduler.countExecution()
@@ -98,6 +121,7 @@ export class ExecutorLane<O> {
         else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
       }
       if (view.blockedOn >= 0) {
+        if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'suspended', view.blockedOn)
         if (scheduler.addDependency(tx, view.blockedOn)) {
           task.clear()
           return
@@ -107,6 +131,7 @@ export class ExecutorLane<O> {
       const readsAt = this.reads.publish(this.mv.mem)
       const wroteNew = this.mv.record(tx, incarnation, view.writeSet(), readsAt)
       this.out.set(tx, incarnation, output)
+      if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'recorded')
       scheduler.finishExecution(tx, incarnation, wroteNew, task)
       return
     }
@@ -114,10 +139,17 @@ export class ExecutorLane<O> {
 
   private needsReexecution(task: Task): void {
     const tx = task.tx
+    const start = this.trace === undefined ? 0 : now()
     const valid = this.validator.validateReadSet(tx)
     const aborted = !valid && this.scheduler.tryValidationAbort(tx, task.incarnation)
     if (aborted) this.mv.convertWritesToEstimates(tx)
+    if (this.trace !== undefined) this.traceTask('validate', tx, task.incarnation, start, valid ? 'valid' : aborted ? 'aborted' : 'stale')
     this.scheduler.finishValidation(tx, aborted, task)
+  }
+
+  private traceTask(kind: TraceEvent['kind'], tx: number, incarnation: number, start: number, outcome: TraceEvent['outcome'], blocker?: number): void {
+    const t = this.trace!
+    t.events.push({ thread: t.thread, lane: t.lane, kind, tx, incarnation, start, end: now(), outcome, blocker })
   }
 }
 

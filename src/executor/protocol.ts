@@ -3,7 +3,7 @@
  * final outputs travel as messages; everything the threads coordinate on during a block
  * lives in shared memory.
  */
-import { OutputBuffer, TransactionFailure } from './executor.js'
+import { OutputBuffer, TransactionFailure, type TraceEvent } from './executor.js'
 import type { FaultPlan } from './faults.js'
 
 export interface WorkerInit {
@@ -18,6 +18,7 @@ export interface BlockMessage {
   payload: unknown
   lanes: number
   faults?: FaultPlan
+  trace?: boolean
 }
 
 /** [txIdx, incarnation, failed, output or failure message] */
@@ -25,7 +26,7 @@ export type EncodedOutput = [number, number, boolean, unknown]
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'done'; seq: number; outputs: EncodedOutput[] }
+  | { type: 'done'; seq: number; outputs: EncodedOutput[]; trace?: TraceEvent[] }
   | { type: 'error'; seq: number; aborted: boolean; name: string; message: string }
 
 export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { ExecutorLane, OutputBuffer, errorMessage } from './executor.js'
+import { ExecutorLane, OutputBuffer, errorMessage, type TraceEvent } from './executor.js'
 import { loadVMModule } from './engine.js'
 import { encodeOutputs, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
@@ -25,12 +25,14 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
     const scheduler = new Scheduler(mem)
     const out = new OutputBuffer<unknown>()
     const lanes = []
+    const events: TraceEvent[] | undefined = msg.trace ? [] : undefined
     for (let l = 0; l < msg.lanes; l++) {
       const vm = await mod.createTransactionVM(msg.payload, l)
-      lanes.push(new ExecutorLane(mv, scheduler, faults.wrapVM(vm, msg.faults, init.workerIndex), out).run())
+      const trace = events && { thread: init.workerIndex, lane: l, events }
+      lanes.push(new ExecutorLane(mv, scheduler, faults.wrapVM(vm, msg.faults, init.workerIndex), out, trace).run())
     }
     await Promise.all(lanes)
-    return { type: 'done', seq: msg.seq, outputs: encodeOutputs(out) }
+    return { type: 'done', seq: msg.seq, outputs: encodeOutputs(out), trace: events }
   } catch (e) {
     if (!(e instanceof EngineAbortedError)) mem.abort()
     return {
