@@ -50,7 +50,7 @@ export function parsePreState(json: unknown, file = 'prestate.json'): PreState {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new InputError(file, `bad address ${JSON.stringify(address)}`)
     if (raw === null || typeof raw !== 'object') throw new InputError(file, `${address}: expected an account object`)
     const a = raw as Record<string, unknown>
-    let code = new Uint8Array(0)
+    let code: Uint8Array = new Uint8Array(0)
     if (a.code !== undefined) {
       if (typeof a.code !== 'string') throw new InputError(file, `${address}.code: expected hex`)
       try {

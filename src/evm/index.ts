@@ -49,6 +49,8 @@ export interface EvmExecutorOptions {
   crypto?: 'native' | 'default'
   /** Record fee-recipient credits as commutative deltas (default true). */
   coinbaseDelta?: boolean
+  /** blockstm: blocks with fewer transactions run sequentially (engine default when absent). */
+  minParallelTxs?: number
 }
 
 export interface ExecuteBlockArgs {
@@ -108,14 +110,19 @@ function vmModulePath(): string {
   return new URL(self.endsWith('.ts') ? './txvm.ts' : './txvm.js', self).href
 }
 
-function makeEngine(opts: EvmExecutorOptions): BlockExecutor {
+async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecutor> {
   const vmModule = vmModulePath()
   if ((opts.engine ?? 'sequential') === 'sequential') return engineModule.createSequentialExecutor({ vmModule })
   const create = (engineModule as Record<string, unknown>).createBlockSTMExecutor as
-    | ((o: { threads: number; vmModule: string; lanes?: number }) => BlockExecutor)
+    | ((o: Record<string, unknown>) => BlockExecutor | Promise<BlockExecutor>)
     | undefined
-  if (create === undefined) throw new Error('the blockstm engine is not available yet (src/executor/engine.ts does not export createBlockSTMExecutor)')
-  return create({ threads: opts.threads ?? 1, vmModule, ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}) })
+  if (create === undefined) throw new Error('the blockstm engine is not available (src/executor/engine.ts does not export createBlockSTMExecutor)')
+  return create({
+    threads: opts.threads ?? 1,
+    vmModule,
+    ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
+    ...(opts.minParallelTxs !== undefined ? { minParallelTxs: opts.minParallelTxs } : {}),
+  })
 }
 
 function prevSameSenderFromHints(hints: Array<string | undefined> | undefined, n: number): Int32Array | undefined {
@@ -132,16 +139,16 @@ function prevSameSenderFromHints(hints: Array<string | undefined> | undefined, n
 
 export function createEvmExecutor(opts: EvmExecutorOptions = {}): EvmExecutor {
   const engineName = opts.engine ?? 'sequential'
-  let engine: BlockExecutor | undefined
+  let engine: Promise<BlockExecutor> | undefined
   return {
     engine: engineName,
     threads: engineName === 'sequential' ? 1 : (opts.threads ?? 1),
     async executeBlock(args) {
       engine ??= makeEngine(opts)
-      return executeBlock(engine, opts, args)
+      return executeBlock(await engine, opts, args)
     },
     async close() {
-      await engine?.close()
+      if (engine !== undefined) await (await engine).close()
     },
   }
 }

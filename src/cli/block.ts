@@ -1,0 +1,110 @@
+/**
+ * `blockstm block <dir>`: executes one fixture block (block.json, prestate.json,
+ * block_hashes.json in <dir> or its parent) and checks the results against its header.
+ *
+ * Exit codes: 0 when every header check holds, 1 when one fails, 2 on bad input (one line on
+ * stderr naming the file and the problem, no stack trace).
+ */
+import { writeFileSync } from 'node:fs'
+import { type Command, InvalidArgumentError } from 'commander'
+import { bytesToHex } from '@ethereumjs/util'
+import { createEvmExecutor, InputError, InvalidBlockError, loadBlockFixture, UnsupportedBlockError, type EngineName } from '../evm/index.js'
+import { postStateToJSON } from '../evm/state.js'
+
+interface BlockOpts {
+  engine: EngineName
+  threads: number
+  poststate?: string
+  json?: boolean
+}
+
+function parseThreads(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('threads must be a positive integer')
+  return n
+}
+
+function parseEngine(v: string): EngineName {
+  if (v !== 'sequential' && v !== 'blockstm') throw new InvalidArgumentError("engine must be 'sequential' or 'blockstm'")
+  return v
+}
+
+/** Runs the command; returns the exit code. */
+export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<number> {
+  let fixture
+  try {
+    fixture = await loadBlockFixture(dir)
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`error: ${e.message}\n`)
+      return 2
+    }
+    throw e
+  }
+  const threads = opts.engine === 'sequential' ? 1 : opts.threads
+  const ex = createEvmExecutor({ engine: opts.engine, threads })
+  const start = performance.now()
+  let r
+  try {
+    r = await ex.executeBlock({
+      block: fixture.block,
+      preState: fixture.preState,
+      blockHashes: fixture.blockHashes,
+      senderHints: fixture.senderHints,
+    })
+  } catch (e) {
+    if (e instanceof InvalidBlockError || e instanceof UnsupportedBlockError) {
+      process.stderr.write(`error: ${dir}/block.json: ${e.message}\n`)
+      return e instanceof InvalidBlockError ? 1 : 2
+    }
+    throw e
+  } finally {
+    await ex.close()
+  }
+  const ms = performance.now() - start
+  if (opts.poststate !== undefined) {
+    writeFileSync(opts.poststate, JSON.stringify(postStateToJSON(r.postState), null, 1) + '\n')
+  }
+  const ok = r.headerMatch.gasUsed && r.headerMatch.logsBloom && r.headerMatch.receiptsRoot !== false
+  if (opts.json === true) {
+    const out = {
+      number: Number(r.number),
+      hardfork: r.hardfork,
+      txCount: r.txCount,
+      gasUsed: r.gasUsed.toString(),
+      receiptsRoot: r.receiptsRoot === null ? null : bytesToHex(r.receiptsRoot),
+      ...(r.receiptsRootNote !== undefined ? { receiptsRootNote: r.receiptsRootNote } : {}),
+      logsBloom: bytesToHex(r.logsBloom),
+      headerMatch: r.headerMatch,
+      engine: opts.engine,
+      threads,
+      ms: Math.round(ms * 100) / 100,
+      stats: r.stats,
+    }
+    process.stdout.write(JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n')
+  } else {
+    const mark = (b: boolean | null) => (b === null ? 'n/a' : b ? 'ok' : 'MISMATCH')
+    process.stdout.write(
+      `block ${r.number} (${r.hardfork}), ${r.txCount} txs, ${opts.engine} x${threads}, ${ms.toFixed(1)} ms\n` +
+        `  gasUsed      ${r.gasUsed} ${mark(r.headerMatch.gasUsed)}\n` +
+        `  logsBloom    ${mark(r.headerMatch.logsBloom)}\n` +
+        `  receiptsRoot ${r.receiptsRoot === null ? 'not computable (pre-Byzantium)' : bytesToHex(r.receiptsRoot)} ${mark(r.headerMatch.receiptsRoot)}\n` +
+        `  executions ${r.stats.executions}, aborts ${r.stats.aborts}\n`,
+    )
+  }
+  return ok ? 0 : 1
+}
+
+export function registerBlockCommand(program: Command): Command {
+  return program
+    .command('block')
+    .description('execute one block fixture directory and check it against its header')
+    .argument('<dir>', 'directory with block.json and prestate.json (block_hashes.json here or in the parent)')
+    .option('--engine <engine>', 'sequential | blockstm', parseEngine, 'sequential' as EngineName)
+    .option('--threads <n>', 'worker threads for blockstm', parseThreads, 1)
+    .option('--poststate <file>', 'write the post-state (prestateTracer format, null for deleted accounts)')
+    .option('--json', 'print one JSON object')
+    .action(async (dir: string, opts: BlockOpts) => {
+      process.exitCode = await runBlockCommand(dir, opts)
+    })
+}
