@@ -22,9 +22,8 @@ import { siblingUrl, startWorker } from './workerStart.js'
 import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
 import { loadVMModule, moduleUrl } from './engine.js'
 import type { TransactionVMModule } from './types.js'
-import type { BaseState } from './baseState.js'
-import { H, HEADER_WORDS, SharedMemory } from '../mvmemory/sharedMemory.js'
-import { LocationTable } from '../mvmemory/locationTable.js'
+import { BlockLayout } from './layout.js'
+import { SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, type TraceEvent } from './executor.js'
@@ -106,16 +105,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   private closed = false
   private localMod?: Promise<TransactionVMModule>
   private running = false
-  private baseImage?: {
-    base: BaseState
-    version: number | undefined
-    latency: number
-    txCapacity: number
-    words: Int32Array
-    table: number
-    mask: number
-    count: number
-  }
+  private readonly layout: BlockLayout
 
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
@@ -123,6 +113,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, this.threads > 1)
+    this.layout = new BlockLayout(this.mem)
   }
 
   async start(): Promise<void> {
@@ -221,64 +212,9 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
   }
 
-  /**
-   * Lays out a block: header, location table with the pre-block state, then the scheduler.
-   * The table image of a base state is built once and copied into place for later blocks
-   * over the same (unchanged) base state: one memcpy instead of re-inserting every location.
-   */
-  private layout(job: BlockJob): void {
-    const mem = this.mem
-    const i32 = mem.i32
-    i32.fill(0, 0, HEADER_WORDS)
-    i32[H.LIMIT] = mem.i32.length
-    i32[H.BUMP] = HEADER_WORDS
-    i32[H.BLOCK_SEQ] = ++this.seq
-    i32[H.FETCH_LATENCY_US] = Math.max(0, Math.round(job.base.fetchLatencyUs ?? 0))
-    mem.resetThreadState()
-    const img = this.baseImage
-    const version = job.base.version
-    const latency = i32[H.FETCH_LATENCY_US]!
-    if (
-      img !== undefined &&
-      img.base === job.base &&
-      version !== undefined &&
-      img.version === version &&
-      img.latency === latency &&
-      img.txCapacity >= job.txCount
-    ) {
-      i32.set(img.words, HEADER_WORDS)
-      i32[H.BUMP] = HEADER_WORDS + img.words.length
-      i32[H.TABLE] = img.table
-      i32[H.TABLE_MASK] = img.mask
-      i32[H.TABLE_COUNT] = img.count
-    } else {
-      const entries = job.base.entries()
-      let baseCount = 0
-      if (Array.isArray(entries)) baseCount = entries.length
-      else for (const _ of entries) baseCount++
-      const txCapacity = Math.max(job.txCount, 1024)
-      LocationTable.layout(mem, baseCount + txCapacity * 32 + 1024)
-      const table = new LocationTable(mem)
-      for (const [k, v] of job.base.entries()) table.findOrInsert(k, v)
-      mem.resetThreadState()
-      const end = i32[H.BUMP]!
-      this.baseImage = {
-        base: job.base,
-        version,
-        latency,
-        txCapacity,
-        words: i32.slice(HEADER_WORDS, end),
-        table: i32[H.TABLE]!,
-        mask: i32[H.TABLE_MASK]!,
-        count: i32[H.TABLE_COUNT]!,
-      }
-    }
-    Scheduler.layout(mem, job.txCount)
-  }
-
   private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
     if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
-    this.layout(job)
+    this.layout.prepare(job, ++this.seq)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
