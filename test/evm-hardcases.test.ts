@@ -23,10 +23,10 @@ const B = key(2)
 const K = key(3) // the fee recipient's key
 const addr = (k: Uint8Array) => new Address(privateToAddress(k))
 const COINBASE = addr(K)
-const BAL = '0x' + 'bb'.repeat(20) // stores BALANCE(COINBASE) at slot 0
-const REVERT = '0x' + 'cc'.repeat(20)
-const LOOP = '0x' + 'dd'.repeat(20)
-const SINK = '0x' + 'ee'.repeat(20)
+const BAL = ("0x" + "bb".repeat(20)) as `0x${string}` // stores BALANCE(COINBASE) at slot 0
+const REVERT = ("0x" + "cc".repeat(20)) as `0x${string}`
+const LOOP = ("0x" + "dd".repeat(20)) as `0x${string}`
+const SINK = ("0x" + "ee".repeat(20)) as `0x${string}`
 // runtime: no calldata -> slot0++; calldata -> SELFDESTRUCT(caller)
 const RUNTIME = '361560075733ff5b600054600101600055' + '00'
 const INIT = '6005600055' + '60126011600039' + '60126000f3' + RUNTIME
@@ -51,7 +51,7 @@ async function common(hf: string): Promise<Common> {
 interface TxSpec {
   from: Uint8Array
   nonce: number
-  to?: string
+  to?: `0x${string}`
   value?: bigint
   data?: string
   gasLimit?: bigint
@@ -93,7 +93,7 @@ function makeBlock(c: Common, specs: TxSpec[], gasLimit = 30_000_000n): Block {
 }
 
 function scenario(): TxSpec[] {
-  const x = bytesToHex(generateAddress(addr(A).bytes, bigIntToBytes(0n)))
+  const x = bytesToHex(generateAddress(addr(A).bytes, bigIntToBytes(0n))) as `0x${string}`
   return [
     { from: A, nonce: 0, data: INIT }, // 0 create X
     { from: B, nonce: 0, to: x }, // 1 call X in the same block: slot0 5 -> 6
