@@ -45,6 +45,12 @@ export interface BlockSTMOptions {
   deadlineMs?: number
   /** Blocks with fewer transactions run sequentially (default 2 × threads; 0 disables). */
   minParallelTxs?: number
+  /**
+   * Serial fallback: once aborts + dependency waits exceed this fraction of the block's
+   * transactions, only one thread keeps taking tasks (default 0.5; Infinity disables).
+   * Bounds the wasted executions of pathological blocks; reported in `stats.fallback`.
+   */
+  serialFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
 }
@@ -214,7 +220,8 @@ export class BlockSTMExecutor implements BlockExecutor {
 
   private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
     if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
-    this.layout.prepare(job, ++this.seq)
+    const ratio = this.opts.serialFallbackRatio ?? 0.5
+    this.layout.prepare(job, ++this.seq, Number.isFinite(ratio) ? Math.max(16, Math.floor(job.txCount * ratio)) : -1)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -224,7 +231,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
+        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }, l === 0).run())
       }
       await Promise.all(lanes)
     } else {
@@ -242,6 +249,9 @@ export class BlockSTMExecutor implements BlockExecutor {
     const writes = mv.finalWrites(job.txCount).sort((a, b) => compareKeys(a[0], b[0]))
     const s = scheduler.stats()
     const stats: ExecutionStats = { engine: 'blockstm', threads: this.threads, ...s, wallMs: performance.now() - start }
+    if (scheduler.serial()) {
+      stats.fallback = `serial: aborts + dependency waits exceeded the budget; one thread from transaction ${scheduler.serialAt()} on`
+    }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
   }
 

@@ -80,6 +80,8 @@ export class ExecutorLane<O> {
     private readonly out: OutputBuffer<O>,
     /** When set, every task is appended to it (for timelines); off on the hot path otherwise. */
     private readonly trace?: { thread: number; lane: number; events: TraceEvent[] },
+    /** The lane that keeps taking tasks once the block switches to serial mode. */
+    private readonly leader = false,
   ) {
     this.view = new BlockSTMView(mv, scheduler, this.reads)
     this.validator = new Validator(mv)
@@ -94,6 +96,10 @@ export class ExecutorLane<O> {
       if (task.kind === TASK_EXECUTE) await this.tryExecute(task)
       if (task.kind === TASK_VALIDATE) this.needsReexecution(task)
       if (task.kind === TASK_NONE) {
+        if (!this.leader && scheduler.serial()) {
+          await scheduler.sleepUntilDone(5)
+          continue
+        }
         scheduler.nextTask(task)
         if (task.kind === TASK_NONE) {
           // Nothing to hand out right now: let other lanes of this thread progress.

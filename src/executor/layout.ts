@@ -29,8 +29,11 @@ export class BlockLayout {
 
   constructor(private readonly mem: SharedMemory) {}
 
-  /** Resets the memory and lays out `job`; `seq` numbers the block. */
-  prepare(job: BlockJob, seq: number): void {
+  /**
+   * Resets the memory and lays out `job`; `seq` numbers the block; `serialBudget` is the
+   * scheduler's serial-fallback budget (-1: none).
+   */
+  prepare(job: BlockJob, seq: number, serialBudget = -1): void {
     const mem = this.mem
     const i32 = mem.i32
     i32.fill(0, 0, HEADER_WORDS)
@@ -76,6 +79,6 @@ export class BlockLayout {
         count: i32[H.TABLE_COUNT]!,
       }
     }
-    Scheduler.layout(mem, job.txCount)
+    Scheduler.layout(mem, job.txCount, serialBudget)
   }
 }

@@ -42,6 +42,9 @@ export const H = {
   BLOCK_SEQ: 18, // incremented per block, for sanity checks across threads
   IDLE_SEQ: 19, // bumped whenever new work may have appeared (wakes idle threads)
   FETCH_LATENCY_US: 20, // > 0: pre-block values come from a slow source, fetched on first use
+  SERIAL: 21, // 1 once the block has switched to serial mode (one thread takes tasks)
+  SERIAL_BUDGET: 22, // aborts + dependency waits allowed before that switch (-1: never)
+  SERIAL_AT: 23, // execution_idx when the switch happened
 } as const
 export const HEADER_WORDS = 32
 

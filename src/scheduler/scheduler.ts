@@ -24,6 +24,11 @@
  *   blocker finishes executing: it is never busy-retried;
  * - `done` is declared only when both indices are past the block, no task is active, and no
  *   index was decreased while checking (the `decrease_cnt` double read);
+ * - serial mode: once aborts + dependency waits exceed the block's budget, `SERIAL` is set
+ *   and from then on only the leader lane takes new tasks (others finish the task in hand
+ *   and sleep until done). One thread executing in index order re-executes each remaining
+ *   transaction about once, which bounds the total work of pathological blocks; the
+ *   algorithm (and so the result) is unchanged;
  * - locks nest only blocker-before-dependent, and a dependent always has the higher index,
  *   so lock order follows transaction order and cannot deadlock.
  */
@@ -74,7 +79,7 @@ export class Scheduler {
   }
 
   /** Lays out and initialises the scheduler state for a block of `txCount` transactions. */
-  static layout(mem: SharedMemory, txCount: number): void {
+  static layout(mem: SharedMemory, txCount: number, serialBudget = -1): void {
     const i32 = mem.i32
     const base = mem.alloc(Math.max(1, txCount) * TX_WORDS)
     i32.fill(0, base, base + txCount * TX_WORDS)
@@ -89,6 +94,34 @@ export class Scheduler {
     i32[H.STAT_VALIDATIONS] = 0
     i32[H.STAT_ABORTS] = 0
     i32[H.STAT_DEP_WAITS] = 0
+    i32[H.SERIAL] = 0
+    i32[H.SERIAL_BUDGET] = serialBudget
+    i32[H.SERIAL_AT] = -1
+  }
+
+  /** Whether the block has switched to serial mode. */
+  serial(): boolean {
+    return Atomics.load(this.i32, H.SERIAL) === 1
+  }
+
+  /** execution_idx when the block switched to serial mode, or -1. */
+  serialAt(): number {
+    return Atomics.load(this.i32, H.SERIAL_AT)
+  }
+
+  private chargeWaste(): void {
+    const i32 = this.i32
+    const budget = i32[H.SERIAL_BUDGET]!
+    if (budget < 0 || i32[H.SERIAL] === 1) return
+    if (Atomics.load(i32, H.STAT_ABORTS) + Atomics.load(i32, H.STAT_DEP_WAITS) > budget) {
+      if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
+    }
+  }
+
+  /** Resolves when the block is done or after `ms` (for lanes with nothing to do). */
+  async sleepUntilDone(ms: number): Promise<void> {
+    const w = Atomics.waitAsync(this.i32, H.DONE, 0, ms)
+    if (w.async) await w.value
   }
 
   private rec(tx: number): number {
@@ -134,6 +167,7 @@ export class Scheduler {
       observed === Atomics.load(i32, H.DECREASE_CNT)
     ) {
       Atomics.store(i32, H.DONE, 1)
+      Atomics.notify(i32, H.DONE)
     }
   }
 
@@ -225,6 +259,7 @@ export class Scheduler {
     i32[b + T.DEP_HEAD] = tx + 1
     this.mem.unlock(b + T.LOCK)
     Atomics.add(i32, H.STAT_DEP_WAITS, 1)
+    this.chargeWaste()
     Atomics.sub(i32, H.NUM_ACTIVE, 1)
     return true
   }
@@ -295,6 +330,7 @@ export class Scheduler {
     Atomics.add(i32, H.STAT_VALIDATIONS, 1)
     if (aborted) {
       Atomics.add(i32, H.STAT_ABORTS, 1)
+      this.chargeWaste()
       this.setReadyStatus(tx)
       this.decreaseIdx(H.VALIDATION_IDX, tx + 1)
       if (Atomics.load(i32, H.EXECUTION_IDX) > tx && this.tryIncarnate(tx, task)) return task
