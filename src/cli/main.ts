@@ -3,7 +3,11 @@
  * on bad input; commands that check a result exit with 1 when the check fails.
  */
 import { Command, CommanderError } from 'commander'
+import { existsSync } from 'node:fs'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { registerBenchCoreCommand } from './benchCore.js'
+import { registerBlockCommand } from './block.js'
 import { fail } from './util.js'
 
 const program = new Command()
@@ -14,14 +18,17 @@ program
   .configureOutput({ writeErr: () => {} })
 
 registerBenchCoreCommand(program)
-for (const [file, fn] of [
-  ['./block.js', 'registerBlockCommand'],
-  ['./ethtest.js', 'registerEthtestCommand'],
-  ['./bench.js', 'registerBenchCommand'],
-  ['./report.js', 'registerReportCommand'],
+registerBlockCommand(program)
+// Commands whose modules are still being written are registered when their file exists.
+for (const [name, fn] of [
+  ['ethtest', 'registerEthtestCommand'],
+  ['bench', 'registerBenchCommand'],
+  ['report', 'registerReportCommand'],
 ] as const) {
-  const mod = (await import(file).catch(() => undefined)) as Record<string, (p: Command) => void> | undefined
-  mod?.[fn]?.(program)
+  const url = new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+  if (!existsSync(url)) continue
+  const mod = (await import(url.href)) as Record<string, (p: Command) => void>
+  mod[fn]!(program)
 }
 
 try {

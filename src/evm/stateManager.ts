@@ -410,7 +410,9 @@ export class BlockSTMStateManager implements StateManagerInterface {
   private canUseDelta(addr: string, addrBytes: Uint8Array): boolean {
     const bal = this.entries.get('\x03' + addr)
     if (bal !== undefined && (bal.readState === 1 || bal.written)) return false
-    for (const tag of [TAG_EXISTS, TAG_NONCE, TAG_CODEHASH, TAG_CODE, TAG_EPOCH]) {
+    // Existence is not checked: crediting through a delta account writes it (true) itself,
+    // and a credit is the same whether or not the account existed.
+    for (const tag of [TAG_NONCE, TAG_CODEHASH, TAG_CODE, TAG_EPOCH]) {
       const e = this.entries.get(String.fromCharCode(tag) + addr)
       if (e !== undefined && e.written) return false
     }
