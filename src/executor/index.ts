@@ -2,7 +2,7 @@
 export type { IncarnationView, TransactionVM, TransactionVMModule, LocationKey, LocationValue } from './types.js'
 export { createSequentialExecutor, createBlockSTMExecutor, type BlockExecutor, type BlockJob, type BlockResult, type ExecutionStats, type BlockSTMOptions } from './engine.js'
 export { TransactionVMError, WorkerFailureError } from './blockstm.js'
-export { MapBaseState, type BaseState } from './baseState.js'
+export { MapBaseState, LatencyBaseState, type BaseState } from './baseState.js'
 export { IdealExecutor } from './ideal.js'
 export { EngineAbortedError, ArenaExhaustedError } from '../mvmemory/sharedMemory.js'
 export { SchedulerInvariantError } from '../scheduler/scheduler.js'
