@@ -121,7 +121,7 @@ export async function parseBlockJSON(json: unknown, file = 'block.json', common?
   try {
     block = createBlockFromRPC(b as never, [], { common: c, setHardfork: false })
   } catch (e) {
-    throw new InputError(file, `cannot build the block: ${(e as Error).message}`)
+    throw new InputError(file, `cannot build the block: ${(e as Error).message.replace(/\s+/g, ' ')}`)
   }
   if (block.transactions.length !== (b.transactions as unknown[]).length) throw new InputError(file, 'transaction count mismatch')
   const senderHints = (b.transactions as Array<Record<string, unknown>>).map((t) =>

@@ -19,6 +19,7 @@ import { type Block, createBlock } from '@ethereumjs/block'
 import { type Common, Hardfork } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
+import { isBlob4844Tx } from '@ethereumjs/tx'
 import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { Bloom, encodeReceipt, runBlock, type TxReceipt } from '@ethereumjs/vm'
 import * as engineModule from '../executor/engine.js'
@@ -189,6 +190,20 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   sys.sm.flush(preView)
   const preWrites = [...preView.writes.values()]
   for (const [k, v] of preWrites) base.set(k, v)
+
+  // Block-data validity that runBlock checks before running any transaction (its
+  // validateData): the blob gas of the block's blob transactions within the per-block limit.
+  if (common.isActivatedEIP(4844)) {
+    const limit = common.getBlobGasSchedule().maxBlobGasPerBlock
+    const perBlob = common.param('blobGasPerBlob')
+    let blobGas = 0n
+    for (let i = 0; i < n; i++) {
+      const tx = block.transactions[i]!
+      if (!isBlob4844Tx(tx)) continue
+      blobGas += BigInt(tx.numBlobs()) * perBlob
+      if (blobGas > limit) throw new InvalidBlockError(`tx causes total blob gas of ${blobGas} to exceed maximum blob gas per block of ${limit}`, i)
+    }
+  }
 
   // 2. Transactions.
   const payload: EvmBlockPayload = {
