@@ -82,7 +82,7 @@ class BindingRunner implements EngineRunner {
   ) {}
   async run(b: BenchBlock): Promise<RunOutcome> {
     const t0 = performance.now()
-    const r = await this.ex.executeBlock({ block: b.block, common: b.common, preState: b.preState, blockHashes: b.blockHashes, senderHints: b.senderHints })
+    const r = await this.ex.executeBlock({ block: b.block, preState: b.preState, blockHashes: b.blockHashes, senderHints: b.senderHints })
     const ms = performance.now() - t0
     this.result = r
     return { ms, engineMs: r.stats.wallMs, stats: r.stats, gasUsed: r.gasUsed }
