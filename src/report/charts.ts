@@ -1,0 +1,155 @@
+/**
+ * Headless SVG charts of the report: vega-lite specs compiled to vega, rendered by a vega
+ * `View` with `renderer: 'none'` (`toSVG()`), no browser or canvas needed.
+ */
+import * as vega from 'vega'
+import { compile, type TopLevelSpec } from 'vega-lite'
+import type { ReportRow } from './run.js'
+
+export async function renderChart(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
+  const svg = await view.toSVG()
+  view.finalize()
+  return svg
+}
+
+const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' } } as const
+
+/** The charts of a report: file name → spec. */
+export function chartSpecs(rows: ReportRow[], threads: number): Record<string, TopLevelSpec> {
+  const wl = rows.filter((r) => r.source === 'workload')
+  const par = wl.filter((r) => r.engine !== 'sequential')
+  const atT = par.filter((r) => r.threads === threads)
+  const planner = atT.filter((r) => r.engine === 'static-batch')
+  const mainnet = rows.filter((r) => r.source === 'mainnet' && r.engine !== 'sequential' && r.threads === threads)
+  const bounds = dedupe(atT, (r) => r.block).map((r) => ({ workload: r.workload, accounts: r.accounts, label: `bound (all)`, speedup: r.bound }))
+  const boundsRaw = dedupe(atT, (r) => r.block).map((r) => ({ workload: r.workload, accounts: r.accounts, label: `bound (raw)`, speedup: r.boundRaw }))
+  const specs: Record<string, TopLevelSpec> = {
+    'speedup-vs-contention.svg': {
+      ...base,
+      title: `Speedup over sequential vs contention (${threads} threads; dashed: min(threads, work/critical path) from the oracle)`,
+      data: { values: [...atT.map((r) => ({ workload: r.workload, accounts: r.accounts, label: r.label, speedup: r.speedup })), ...bounds, ...boundsRaw] },
+      facet: { column: { field: 'workload', type: 'nominal', title: null } },
+      spec: {
+        width: 170,
+        height: 200,
+        layer: [
+          {
+            mark: { type: 'line', point: true },
+            transform: [{ filter: "indexof(datum.label, 'bound') < 0" }],
+            encoding: {
+              x: { field: 'accounts', type: 'quantitative', scale: { type: 'log' }, title: 'accounts / pools / contracts' },
+              y: { field: 'speedup', type: 'quantitative', title: 'speedup ×' },
+              color: { field: 'label', type: 'nominal', title: 'engine' },
+            },
+          },
+          {
+            mark: { type: 'line', strokeDash: [4, 3], color: '#888' },
+            transform: [{ filter: "indexof(datum.label, 'bound') >= 0" }],
+            encoding: {
+              x: { field: 'accounts', type: 'quantitative', scale: { type: 'log' } },
+              y: { field: 'speedup', type: 'quantitative' },
+              detail: { field: 'label', type: 'nominal' },
+              opacity: { condition: { test: "datum.label == 'bound (raw)'", value: 0.5 }, value: 1 },
+            },
+          },
+        ],
+      },
+      resolve: { scale: { y: 'shared' } },
+    } as TopLevelSpec,
+    'speedup-threads1.svg': {
+      ...base,
+      title: 'Speedup over sequential vs contention, 1 thread (overhead of each engine)',
+      data: { values: par.filter((r) => r.threads === 1).map((r) => ({ workload: r.workload, accounts: r.accounts, label: r.label, speedup: r.speedup })) },
+      facet: { column: { field: 'workload', type: 'nominal', title: null } },
+      spec: {
+        width: 170,
+        height: 180,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'accounts', type: 'quantitative', scale: { type: 'log' }, title: 'contention level' },
+          y: { field: 'speedup', type: 'quantitative', title: 'speedup ×' },
+          color: { field: 'label', type: 'nominal', title: 'engine' },
+        },
+      },
+    } as TopLevelSpec,
+    'executions-per-tx.svg': {
+      ...base,
+      title: `Executions per transaction (${threads} threads): aborts (Block-STM) and mispredictions (static-batch)`,
+      data: { values: atT.map((r) => ({ workload: r.workload, accounts: String(r.accounts), label: r.label, executionsPerTx: r.executionsPerTx })) },
+      facet: { column: { field: 'workload', type: 'nominal', title: null } },
+      spec: {
+        width: 170,
+        height: 180,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'accounts', type: 'ordinal', sort: null, title: 'contention level' },
+          xOffset: { field: 'label' },
+          y: { field: 'executionsPerTx', type: 'quantitative', title: 'executions / tx', scale: { zero: false, domainMin: 1 } },
+          color: { field: 'label', type: 'nominal', title: 'engine' },
+        },
+      },
+    } as TopLevelSpec,
+    'batches-vs-critical-path.svg': {
+      ...base,
+      title: 'Batches per predictor vs the true critical path (oracle, by count); y = x dashed',
+      data: { values: dedupe(planner, (r) => `${r.block}|${r.predictor}`).map((r) => ({ block: r.block, workload: r.workload, predictor: r.predictor, batches: r.batches, cp: r.cpCount })) },
+      layer: [
+        {
+          mark: { type: 'point', filled: true, size: 60 },
+          encoding: {
+            x: { field: 'cp', type: 'quantitative', scale: { type: 'symlog' }, title: 'critical path (transactions)' },
+            y: { field: 'batches', type: 'quantitative', scale: { type: 'symlog' }, title: 'batches' },
+            color: { field: 'predictor', type: 'nominal' },
+            shape: { field: 'workload', type: 'nominal' },
+            tooltip: [{ field: 'block' }, { field: 'predictor' }, { field: 'batches' }, { field: 'cp' }],
+          },
+        },
+        {
+          mark: { type: 'rule', strokeDash: [4, 3], color: '#888' },
+          data: { values: [{ a: 1, b: Math.max(1, ...planner.map((r) => r.batches ?? 1)) }] },
+          encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'a', type: 'quantitative' }, x2: { field: 'b' }, y2: { field: 'b' } },
+        },
+      ],
+      width: 420,
+      height: 320,
+    } as TopLevelSpec,
+    'mispredictions.svg': {
+      ...base,
+      title: `Mispredicted transactions (re-executed serially) per predictor (${threads} threads)`,
+      data: { values: planner.map((r) => ({ workload: r.workload, accounts: String(r.accounts), predictor: r.predictor, mispredictions: r.mispredictions, reexecMs: r.reexecMs })) },
+      facet: { column: { field: 'workload', type: 'nominal', title: null } },
+      spec: {
+        width: 170,
+        height: 160,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'accounts', type: 'ordinal', sort: null, title: 'contention level' },
+          xOffset: { field: 'predictor' },
+          y: { field: 'mispredictions', type: 'quantitative' },
+          color: { field: 'predictor', type: 'nominal' },
+          tooltip: [{ field: 'mispredictions' }, { field: 'reexecMs', title: 'serial re-execution ms' }],
+        },
+      },
+    } as TopLevelSpec,
+  }
+  if (mainnet.length > 0) {
+    specs['mainnet-speedup.svg'] = {
+      ...base,
+      title: `Mainnet fixtures: speedup over sequential (${threads} threads); tick: bound (all)`,
+      data: { values: mainnet.map((r) => ({ block: r.block, label: r.label, speedup: r.speedup, bound: r.bound })) },
+      layer: [
+        { mark: 'bar', encoding: { x: { field: 'block', type: 'nominal' }, xOffset: { field: 'label' }, y: { field: 'speedup', type: 'quantitative', title: 'speedup ×' }, color: { field: 'label', type: 'nominal', title: 'engine' } } },
+        { mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x: { field: 'block', type: 'nominal' }, y: { field: 'bound', type: 'quantitative' } } },
+      ],
+      width: 560,
+      height: 240,
+    } as TopLevelSpec
+  }
+  return specs
+}
+
+function dedupe<T>(xs: T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>()
+  return xs.filter((x) => (seen.has(key(x)) ? false : (seen.add(key(x)), true)))
+}
