@@ -23,10 +23,11 @@ import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './eng
 import { loadVMModule, moduleUrl } from './engine.js'
 import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
-import { SharedMemory } from '../mvmemory/sharedMemory.js'
+import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'
+import { LocationTableFullError } from '../mvmemory/locationTable.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { ExecutorLane, OutputBuffer, TransactionFailure, type TraceEvent } from './executor.js'
+import { ExecutorLane, OutputBuffer, TransactionFailure, settleLanes, type TraceEvent } from './executor.js'
 import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { executeSequential } from './sequential.js'
 import { compareKeys } from './keys.js'
@@ -118,7 +119,8 @@ export class BlockSTMExecutor implements BlockExecutor {
     this.threads = opts.threads
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
-    this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, this.threads > 1)
+    // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
+    this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
   }
 
@@ -187,6 +189,9 @@ export class BlockSTMExecutor implements BlockExecutor {
       try {
         return await this.parallel<O>(job, start)
       } catch (e) {
+        if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError) {
+          return await this.sequential<O>(job, start, e.message)
+        }
         if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
           await this.heal()
           return await this.sequential<O>(job, start, e.message)
@@ -233,7 +238,7 @@ export class BlockSTMExecutor implements BlockExecutor {
         const vm = await mod.createTransactionVM(job.payload, l)
         lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }, l === 0).run())
       }
-      await Promise.all(lanes)
+      await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, out, trace)
     }

@@ -21,7 +21,7 @@ import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
 import { Scheduler, Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/scheduler.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
-import { EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { InjectedFault } from './faults.js'
 
 /** A transaction VM exception captured as an incarnation's output. */
@@ -157,6 +157,24 @@ export class ExecutorLane<O> {
     const t = this.trace!
     t.events.push({ thread: t.thread, lane: t.lane, kind, tx, incarnation, start, end: now(), outcome, blocker })
   }
+}
+
+/**
+ * Awaits every lane of a thread. The first lane to fail aborts the block in every thread;
+ * the others are still awaited (they stop at their next check of the ABORT word), so that no
+ * lane of this block survives into the next one. Rethrows the first failure.
+ */
+export async function settleLanes(mem: SharedMemory, lanes: Array<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(
+    lanes.map((p) =>
+      p.catch((e: unknown) => {
+        mem.abort()
+        throw e
+      }),
+    ),
+  )
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown)
+  if (failures.length > 0) throw failures.find((e) => !(e instanceof EngineAbortedError)) ?? failures[0]
 }
 
 export function errorMessage(e: unknown): string {

@@ -18,7 +18,6 @@ import type { IncarnationView, LocationKey, LocationValue } from './types.js'
 import { keyToString } from './keys.js'
 import {
   KIND_DELTA_ADD,
-  KIND_DELTA_SUB,
   KIND_VALUE,
   READ_DEPENDENCY,
   ReadResult,
@@ -133,6 +132,8 @@ export class BlockSTMView implements IncarnationView {
   }
 
   addDelta(key: LocationKey, amount: bigint): void {
+    checkDelta(amount)
+    if (amount === 0n) return
     const s = keyToString(key)
     const l = this.local.get(s)
     if (l === undefined) this.local.set(s, { key, value: undefined, delta: amount })
@@ -160,13 +161,17 @@ export class BlockSTMView implements IncarnationView {
           if (seen !== undefined && equalBytes(seen, l.value)) continue
         }
         out.push({ key: l.key, kind: KIND_VALUE, bytes: l.value })
-      } else if (l.delta !== 0n) {
-        const neg = l.delta < 0n
-        out.push({ key: l.key, kind: neg ? KIND_DELTA_SUB : KIND_DELTA_ADD, bytes: encodeNumeric(neg ? -l.delta : l.delta) })
+      } else {
+        out.push({ key: l.key, kind: KIND_DELTA_ADD, bytes: encodeNumeric(l.delta) })
       }
     }
     return out
   }
+}
+
+/** Deltas are credits: a negative amount is a VM bug, rejected alike by every engine. */
+export function checkDelta(amount: bigint): void {
+  if (amount < 0n) throw new RangeError(`delta amounts must be non-negative (got ${amount})`)
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -7,7 +7,7 @@ import type { IncarnationView, LocationKey, LocationValue, TransactionVM } from 
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { keyToString, stringToKey } from './keys.js'
 import type { BaseState } from './baseState.js'
-import { equalBytes } from './incarnationView.js'
+import { checkDelta, equalBytes } from './incarnationView.js'
 
 export interface SequentialResult<O> {
   outputs: O[]
@@ -47,6 +47,7 @@ class SequentialView implements IncarnationView {
     // Every lower transaction has executed already.
   }
   addDelta(key: LocationKey, amount: bigint): void {
+    checkDelta(amount)
     if (amount === 0n) return
     const k = keyToString(key)
     const current = this.state.get(k)

@@ -33,10 +33,11 @@ export interface IncarnationView {
   /** Sets `key` to `value` (the last write to a key in an incarnation wins). */
   write(key: LocationKey, value: LocationValue): void
   /**
-   * Adds `amount` (may be negative) to the numeric value at `key` without reading it.
-   * Deltas commute: many transactions may credit the same location without conflicting.
-   * A later `read` of `key` in the same incarnation sees the sum; a `write` after a delta
-   * replaces it.
+   * Adds `amount` (≥ 0; a negative amount throws RangeError) to the numeric value at `key`
+   * without reading it. Credits commute: many transactions may credit the same location
+   * without conflicting. A zero amount changes nothing. A later `read` of `key` in the same
+   * incarnation sees the sum; a `write` after a delta replaces it. (Debits are not deltas:
+   * whether one underflows depends on the value, so a VM must read, check and write.)
    */
   addDelta(key: LocationKey, amount: bigint): void
   /**

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { ExecutorLane, OutputBuffer, errorMessage, type TraceEvent } from './executor.js'
+import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { loadVMModule } from './engine.js'
 import { encodeOutputs, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
@@ -31,7 +31,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
       const trace = events && { thread: init.workerIndex, lane: l, events }
       lanes.push(new ExecutorLane(mv, scheduler, faults.wrapVM(vm, msg.faults, init.workerIndex), out, trace, init.workerIndex === 0 && l === 0).run())
     }
-    await Promise.all(lanes)
+    await settleLanes(mem, lanes)
     return { type: 'done', seq: msg.seq, outputs: encodeOutputs(out), trace: events }
   } catch (e) {
     if (!(e instanceof EngineAbortedError)) mem.abort()

@@ -42,6 +42,13 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
+export class LocationTableFullError extends Error {
+  constructor() {
+    super('Block-STM location table is full (too many distinct locations for its capacity)')
+    this.name = 'LocationTableFullError'
+  }
+}
+
 /** FNV-1a over the key bytes. Only a starting point for probing: never trusted for equality. */
 export function hashKey(key: Uint8Array): number {
   let h = 0x811c9dc5
@@ -102,7 +109,7 @@ export class LocationTable {
         if (Atomics.compareExchange(i32, slot, 0, BUSY) === 0) {
           if (Atomics.add(i32, H.TABLE_COUNT, 1) >= (mask + 1) * 0.75) {
             mem.abort()
-            throw new Error('Block-STM location table is full (too many distinct locations for its capacity)')
+            throw new LocationTableFullError()
           }
           rec = mem.alloc(RECORD_WORDS)
           i32[rec + R.LOCK] = 0
@@ -129,7 +136,7 @@ export class LocationTable {
       if (this.keyEquals(rec, key)) return rec
       i = (i + 1) & mask
     }
-    throw new Error('Block-STM location table is full')
+    throw new LocationTableFullError()
   }
 
   /** Calls `fn` for every record (used once the block is done, by one thread). */

@@ -4,7 +4,7 @@
  * For every location the table holds a version list: entries (txIdx, incarnation, kind,
  * value) sorted by txIdx, at most one per transaction. Kinds:
  *   VALUE     the location was set to `value` by that incarnation;
- *   DELTA     the incarnation added a signed amount to the numeric value (commutative);
+ *   DELTA     the incarnation added a non-negative amount to the numeric value (commutative);
  *   ESTIMATE  the transaction's last incarnation wrote here but was aborted: its next
  *             incarnation will probably write here again, so readers must wait for it.
  *
@@ -34,7 +34,6 @@ export const VERSION_WORDS = 5
 
 export const KIND_VALUE = 1
 export const KIND_DELTA_ADD = 2
-export const KIND_DELTA_SUB = 3
 export const KIND_ESTIMATE = 4
 
 /** What a read observed. */
@@ -114,8 +113,7 @@ export class MVMemory {
           return
         }
         const at = i32[e + V.VAL_AT]!
-        const amount = decodeNumeric(mem.u8.subarray(at, at + i32[e + V.VAL_LEN]!))
-        sum = kind === KIND_DELTA_ADD ? sum + amount : sum - amount
+        sum += decodeNumeric(mem.u8.subarray(at, at + i32[e + V.VAL_LEN]!))
         folded = true
       }
       const baseLen = i32[rec + R.BASE_LEN]!

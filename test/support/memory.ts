@@ -6,7 +6,7 @@
 import { SharedMemory } from '../../src/mvmemory/sharedMemory.js'
 import { BlockLayout } from '../../src/executor/layout.js'
 import { MapBaseState } from '../../src/executor/baseState.js'
-import { KIND_DELTA_ADD, KIND_DELTA_SUB, KIND_VALUE, MVMemory, ReadResult, type WriteOp } from '../../src/mvmemory/mvMemory.js'
+import { KIND_DELTA_ADD, KIND_VALUE, MVMemory, ReadResult, type WriteOp } from '../../src/mvmemory/mvMemory.js'
 import { Scheduler } from '../../src/scheduler/scheduler.js'
 import { ReadSetCapture } from '../../src/validation/readSet.js'
 import { encodeNumeric } from '../../src/mvmemory/numeric.js'
@@ -35,7 +35,8 @@ export const num = (n: number | bigint) => encodeNumeric(BigInt(n))
 export const value = (k: Uint8Array, v: Uint8Array): WriteOp => ({ key: k, kind: KIND_VALUE, bytes: v })
 export const delta = (k: Uint8Array, amount: number | bigint): WriteOp => {
   const a = BigInt(amount)
-  return { key: k, kind: a < 0n ? KIND_DELTA_SUB : KIND_DELTA_ADD, bytes: encodeNumeric(a < 0n ? -a : a) }
+  if (a < 0n) throw new RangeError('deltas are non-negative')
+  return { key: k, kind: KIND_DELTA_ADD, bytes: encodeNumeric(a) }
 }
 
 /** Records an incarnation with the given writes and an empty read-set; returns wroteNew. */
