@@ -241,7 +241,7 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
       }
       const s2 = rows.filter((r) => r.block === b.name && r.threads === Math.max(...threads))
       log(`${b.name} (${b.job.txCount} txs): ` + s2.map((r) => `${r.label} ${r.speedup.toFixed(2)}×${r.correct ? '' : ' WRONG'}`).join(', '))
-      if (timeline === undefined && b.name.startsWith(traceName + '-')) {
+      if (timeline === undefined && `${b.workload}-a${b.accounts}` === traceName) {
         const t = Math.max(...threads)
         const ex = engines.find((e) => e.engine === 'blockstm' && e.threads === t)!.ex as Awaited<ReturnType<typeof createBlockSTMExecutor>>
         const r = await ex.execute<unknown>({ ...b.job, trace: true })
