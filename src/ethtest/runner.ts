@@ -72,12 +72,7 @@ function commonForNetwork(hardfork: string, crypto: 'native' | 'default'): Promi
   const key = `${hardfork}|${crypto}`
   let c = commons.get(key)
   if (c === undefined) {
-    c = commonFor(hardfork, undefined, crypto).then((common) => {
-      // Workaround: src/evm/index.ts reads VM parameters (EIP-4788 'historicalRootsLength')
-      // from the block's Common, which only has them once a VM was created with it.
-      common.updateParams(paramsVM)
-      return common
-    })
+    c = commonFor(hardfork, undefined, crypto)
     commons.set(key, c)
   }
   return c

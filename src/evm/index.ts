@@ -174,16 +174,16 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   sys.sm.begin(preView, -1)
   if (common.isActivatedEIP(4788) && header.parentBeaconBlockRoot !== undefined) {
     if ((await sys.sm.getCode(BEACON_ROOTS_ADDRESS)).length > 0) {
-      const len = BigInt(common.param('historicalRootsLength'))
+      const len = BigInt(sys.vm.common.param('historicalRootsLength'))
       const idx = header.timestamp % len
       await sys.sm.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(idx), 32), bigIntToBytes(header.timestamp))
       await sys.sm.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(idx + len), 32), header.parentBeaconBlockRoot)
     }
   }
   if (common.isActivatedEIP(2935)) {
-    const history = new Address(bigIntToAddressBytes(common.param('historyStorageAddress')))
+    const history = new Address(bigIntToAddressBytes(sys.vm.common.param('historyStorageAddress')))
     if ((await sys.sm.getCode(history)).length > 0) {
-      const key = setLengthLeft(bigIntToBytes((header.number - 1n) % common.param('historyServeWindow')), 32)
+      const key = setLengthLeft(bigIntToBytes((header.number - 1n) % sys.vm.common.param('historyServeWindow')), 32)
       await sys.sm.putStorage(history, key, header.parentHash)
     }
   }
@@ -194,8 +194,8 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   // Block-data validity that runBlock checks before running any transaction (its
   // validateData): the blob gas of the block's blob transactions within the per-block limit.
   if (common.isActivatedEIP(4844)) {
-    const limit = common.getBlobGasSchedule().maxBlobGasPerBlock
-    const perBlob = common.param('blobGasPerBlob')
+    const limit = sys.vm.common.getBlobGasSchedule().maxBlobGasPerBlock
+    const perBlob = sys.vm.common.param('blobGasPerBlob')
     let blobGas = 0n
     for (let i = 0; i < n; i++) {
       const tx = block.transactions[i]!
