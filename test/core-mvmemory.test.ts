@@ -28,7 +28,7 @@ import { Validator } from '../src/validation/validate.js'
 import { decodeNumeric } from '../src/mvmemory/numeric.js'
 import { createBlockSTMExecutor, createSequentialExecutor } from '../src/executor/engine.js'
 import { delta, key, layoutBlock, num, readAs, record, value, type Block } from './support/memory.js'
-import { MOCK_VM, blockCaseArb, divergence, jobOf, runParallel, runSequential } from './support/mockBlocks.js'
+import { MOCK_VM, TRACKED_MOCK_VM, blockCaseArb, divergence, jobOf, runParallel, runSequential } from './support/mockBlocks.js'
 
 const K = key(0x6b, 1)
 const K2 = key(0x6b, 2)
@@ -142,13 +142,13 @@ for (const h of HASHES) {
       expectVersion(readAs(b, K, 6), 5, 0, num(9))
       record(b, 6, 0, [delta(K, 1)])
       expectFolded(readAs(b, K, 9), 10n)
-      // over the pre-block value, with a negative delta
+      // over the pre-block value
       record(b, 1, 0, [value(K, num(100))])
       record(b, 2, 0, [delta(K, 5), delta(K2, 5)])
-      record(b, 4, 0, [delta(K2, -3)])
+      record(b, 4, 0, [delta(K2, 3)])
       expectBase(readAs(b, K2, 2), num(50))
       expectFolded(readAs(b, K2, 3), 55n)
-      expectFolded(readAs(b, K2, 5), 52n)
+      expectFolded(readAs(b, K2, 5), 58n)
       // over an absent value (absent is 0)
       record(b, 3, 0, [delta(K3, 4)])
       record(b, 7, 0, [delta(K3, 6)])
@@ -158,11 +158,12 @@ for (const h of HASHES) {
       // multi-byte values fold exactly
       record(b, 0, 0, [delta(K4, 1n << 64n)])
       expectFolded(readAs(b, K4, 1), big + (1n << 64n))
-      // folding to zero gives the empty (minimal) encoding, present
-      record(b, 8, 0, [delta(K2, -52)])
-      const z = readAs(b, K2, 9)
+      // a zero fold over an absent value gives the empty (minimal) encoding, present
+      record(b, 8, 0, [delta(K5, 0)])
+      const z = readAs(b, K5, 9)
       expect(z.kind).toBe(READ_FOLDED)
       expect(hex(z.value)).toBe('')
+      expect(z.value).toBeDefined()
     })
 
     it('deltas over an ESTIMATE, or an ESTIMATE among deltas, give a dependency', () => {
@@ -217,9 +218,9 @@ for (const h of HASHES) {
         [K4, num(10)],
       ])
       record(b, 0, 0, [value(K, num(5)), value(K3, num(8)), delta(K4, 5)]) // K rewritten unchanged
-      record(b, 1, 0, [value(K2, num(9)), delta(K5, 3)])
-      record(b, 2, 0, [value(K3, num(7)), delta(K4, -5)]) // K3 and K4 back to their base values
-      record(b, 3, 0, [delta(K5, -3)]) // K5 folds to 0: present (empty) ≠ absent
+      record(b, 1, 0, [value(K2, num(9)), delta(K5, 0)]) // K5 folds to 0 over absent: present (empty) ≠ absent
+      record(b, 2, 0, [value(K3, num(7)), value(K4, num(10))]) // K3 and K4 back to their base values
+      record(b, 3, 0, [delta(K4, 0)]) // a zero credit over the base value changes nothing
       readAs(b, key(0x6b, 99), 4) // a location only read
       const out = b.mv
         .finalWrites(5)
@@ -299,7 +300,7 @@ describe('a whole block under a constant hash', () => {
   })
 
   it('threads 1 (1 and 3 lanes) equals sequential when every key collides', async () => {
-    const sequential = createSequentialExecutor({ vmModule: MOCK_VM })
+    const sequential = createSequentialExecutor({ vmModule: TRACKED_MOCK_VM })
     const one = await createBlockSTMExecutor({ threads: 1, vmModule: MOCK_VM, minParallelTxs: 0 })
     const three = await createBlockSTMExecutor({ threads: 1, lanes: 3, vmModule: MOCK_VM, minParallelTxs: 0 })
     try {

@@ -24,11 +24,11 @@
  * - serial mode (the serial fallback past a budget of aborts and dependency waits) gives the
  *   same results and says so in `stats.fallback`.
  *
- * Known bug F (fails until src is fixed): with threads = 1 the executor's memory is a plain
- * ArrayBuffer (blockstm.ts: `SharedMemory.create(..., this.threads > 1)`), but serial mode
- * (`Scheduler.sleepUntilDone`) and slow state sources (`fetchBase`) call
- * `Atomics.waitAsync` on it, which throws `TypeError: ... is not a shared typed array`:
- * threads 1 with several lanes fails conflict-heavy blocks and blocks over a slow source.
+ * Regression (found by these tests, fixed in 1f74b00): with threads = 1 the executor's
+ * memory was a plain ArrayBuffer, but serial mode (`Scheduler.sleepUntilDone`) and slow
+ * state sources (`fetchBase`) call `Atomics.waitAsync` on it, which threw `TypeError: ... is
+ * not a shared typed array`: threads 1 with several lanes failed conflict-heavy blocks and
+ * blocks over a slow source.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -48,7 +48,7 @@ import { createBlockSTMExecutor, createSequentialExecutor, type BlockExecutor } 
 import { LatencyBaseState, MapBaseState } from '../src/executor/baseState.js'
 import { mockBaseEntries, type MockBlock, type MockOp } from '../src/mock/mockVm.js'
 import { layoutBlock } from './support/memory.js'
-import { INSTRUMENTED_VM, MOCK_VM, blockCaseArb, baseState, divergence, runParallel, runSequential } from './support/mockBlocks.js'
+import { INSTRUMENTED_VM, MOCK_VM, TRACKED_MOCK_VM, blockCaseArb, baseState, divergence, runParallel, runSequential } from './support/mockBlocks.js'
 import { countersFor, createTransactionVM as createInstrumented, readCounters } from './support/instrumentedVm.js'
 
 function fresh(txCount: number): Scheduler {
@@ -318,7 +318,7 @@ const CONFIGS = [
   { name: 'threads 3', threads: 3, lanes: 1 },
 ]
 const executors = new Map<string, BlockExecutor>()
-const sequential = createSequentialExecutor({ vmModule: MOCK_VM })
+const sequential = createSequentialExecutor({ vmModule: TRACKED_MOCK_VM })
 
 beforeAll(async () => {
   for (const c of CONFIGS) {
@@ -429,7 +429,7 @@ describe('serial mode', () => {
   for (const cfg of [
     { name: 'threads 2 × 2 lanes', threads: 2, lanes: 2 },
     { name: 'threads 3', threads: 3, lanes: 1 },
-    { name: 'known bug F: threads 1 × 3 lanes', threads: 1, lanes: 3 },
+    { name: 'threads 1 × 3 lanes (regression: Atomics.waitAsync on a non-shared buffer)', threads: 1, lanes: 3 },
   ]) {
     it(`${cfg.name}: conflict-heavy blocks switch to serial mode and equal sequential`, async () => {
       const ex = await createBlockSTMExecutor({ threads: cfg.threads, lanes: cfg.lanes, vmModule: INSTRUMENTED_VM, minParallelTxs: 0, serialFallbackRatio: 0 })
@@ -447,7 +447,7 @@ describe('serial mode', () => {
     })
   }
 
-  it('known bug F: threads 1 × 4 lanes over a slow state source', async () => {
+  it('threads 1 × 4 lanes over a slow state source (regression: Atomics.waitAsync on a non-shared buffer)', async () => {
     const ex = await createBlockSTMExecutor({ threads: 1, lanes: 4, vmModule: MOCK_VM, minParallelTxs: 0, serialFallbackRatio: Infinity })
     try {
       // Every transaction reads the same few locations: lanes wait for each other's fetches.

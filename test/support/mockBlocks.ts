@@ -11,10 +11,13 @@ import type { BlockExecutor, BlockJob } from '../../src/executor/engine.js'
 import { TransactionVMError } from '../../src/executor/blockstm.js'
 import { mockBaseEntries, mockKey, type MockBlock, type MockOp, type MockTx } from '../../src/mock/mockVm.js'
 import { encodeNumeric } from '../../src/mvmemory/numeric.js'
+import { lastExecution, resetExecution } from './progress.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 /** Absolute path of the mock transaction VM module (workers load it through tsx). */
 export const MOCK_VM = resolve(here, '../../src/mock/mockVm.ts')
+/** The mock VM recording which transaction runs (for sequential reference runs). */
+export const TRACKED_MOCK_VM = resolve(here, 'trackedMockVm.ts')
 /** Absolute path of the instrumented VM module of the scheduler tests. */
 export const INSTRUMENTED_VM = resolve(here, 'instrumentedVm.ts')
 
@@ -66,11 +69,10 @@ export interface ArbOptions {
   maxTxs?: number
   /** Allow `throw` ops (VM failures that fail the block). Default true (in some blocks). */
   throws?: boolean
-  /**
-   * Allow negative deltas (≥ -1000, with the `wide` pre-state: they underflow only after a
-   * write of a small value, rarely; callers skip such blocks).
-   */
+  /** Allow negative delta amounts (invalid: the transaction executing one fails the block). */
   negativeDeltas?: boolean
+  /** The pre-state: every key present with a value ≥ 2^72 (multi-byte folds). */
+  wide?: boolean
 }
 
 const keyCountArb: fc.Arbitrary<number> = fc.oneof(
@@ -90,7 +92,7 @@ const presenceArb: fc.Arbitrary<Presence> = fc.oneof(
 function opArb(keyCount: number, throws: boolean, negative: boolean): fc.Arbitrary<MockOp> {
   const k = fc.integer({ min: 0, max: keyCount - 1 })
   const amount = negative
-    ? fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 }))
+    ? fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 40 }))
     : fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 }))
   const ops: Array<fc.WeightedArbitrary<MockOp>> = [
     { weight: 8, arbitrary: fc.record({ op: fc.constant('read' as const), k, dynamic: fc.boolean() }) },
@@ -121,7 +123,7 @@ export function blockCaseArb(opts: ArbOptions = {}): fc.Arbitrary<BlockCase> {
       keyCount: keyCountArb,
       // Roughly one block in five may contain VM failures.
       throwing: opts.throws === false ? fc.constant(false) : fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
-      presence: negative ? fc.constant<Presence>({ kind: 'wide' }) : presenceArb,
+      presence: opts.wide ? fc.constant<Presence>({ kind: 'wide' }) : presenceArb,
       big: fc.boolean(),
     })
     .chain(({ keyCount, throwing, presence, big }) =>
@@ -142,6 +144,11 @@ export function blockCaseArb(opts: ArbOptions = {}): fc.Arbitrary<BlockCase> {
 // ---------------------------------------------------------------------------------------
 // Running and comparing
 
+/**
+ * A block's outcome: outputs and state diff, or the failure — in transaction `txIndex`, or
+ * outside any transaction (`txIndex` -1: the engine's own end-of-block work, or an error
+ * that is not a TransactionVMError).
+ */
 export type Outcome =
   | { ok: true; outputs: unknown[]; writes: string[]; stats?: Record<string, unknown> }
   | { ok: false; txIndex: number; message: string; name: string }
@@ -152,26 +159,34 @@ export function writesHex(writes: Array<[Uint8Array, Uint8Array]>): string[] {
   return writes.map(([k, v]) => `${hex(k)}=${hex(v)}`)
 }
 
-/** Runs `job` on the sequential engine; a VM failure's index comes from the mock's message. */
+/**
+ * Runs `job` on a sequential executor whose VM runs on this thread. The failing transaction
+ * comes from the mock's or script's message, else from where the VM stood when the error
+ * came (test/support/progress.ts: TRACKED_MOCK_VM and the script VM record it).
+ */
 export async function runSequential(ex: BlockExecutor, job: BlockJob): Promise<Outcome> {
+  resetExecution()
   try {
     const r = await ex.execute(job)
     return { ok: true, outputs: r.outputs, writes: writesHex(r.writes) }
   } catch (e) {
     const err = e as Error
     const m = /^(?:mock|scripted) transaction (\d+) failed/.exec(err.message)
-    return { ok: false, txIndex: m ? Number(m[1]) : -1, message: err.message, name: err.name }
+    const at = lastExecution()
+    const txIndex = m ? Number(m[1]) : at?.inside ? at.tx : -1
+    return { ok: false, txIndex, message: err.message, name: err.name }
   }
 }
 
-/** Runs `job` on a Block-STM executor; only TransactionVMError counts as a block failure. */
+/** Runs `job` on a Block-STM executor (a failure other than TransactionVMError: txIndex -1). */
 export async function runParallel(ex: BlockExecutor, job: BlockJob): Promise<Outcome> {
   try {
     const r = await ex.execute(job)
     return { ok: true, outputs: r.outputs, writes: writesHex(r.writes), stats: { ...r.stats } }
   } catch (e) {
     if (e instanceof TransactionVMError) return { ok: false, txIndex: e.txIndex, message: e.message, name: e.name }
-    throw e
+    const err = e as Error
+    return { ok: false, txIndex: -1, message: err?.message ?? String(e), name: err?.name ?? 'unknown' }
   }
 }
 
@@ -189,9 +204,11 @@ export function divergence(seq: Outcome, par: Outcome, txCount: number): string 
       : `sequential failed at tx ${seq.txIndex} (${seq.message}) but parallel succeeded`
   }
   if (!seq.ok && !par.ok) {
-    if (seq.txIndex < 0) return `sequential failed with a non-VM error: ${seq.name}: ${seq.message}`
-    if (par.name !== 'TransactionVMError') return `parallel failed with ${par.name}`
-    if (par.txIndex !== seq.txIndex) return `failing tx: sequential ${seq.txIndex}, parallel ${par.txIndex}`
+    const where = (o: { txIndex: number; name: string; message: string }) =>
+      `${o.txIndex >= 0 ? `tx ${o.txIndex}` : 'outside any transaction'} (${o.name}: ${o.message})`
+    if (seq.txIndex >= 0 && par.name !== 'TransactionVMError') return `sequential failed in ${where(seq)}, parallel ${where(par)}`
+    if (seq.txIndex < 0 && par.name === 'TransactionVMError') return `sequential failed ${where(seq)}, parallel in ${where(par)}`
+    if (par.txIndex !== seq.txIndex) return `sequential failed in ${where(seq)}, parallel in ${where(par)}`
     if (!par.message.includes(seq.message)) return `failure message: sequential "${seq.message}", parallel "${par.message}"`
     return undefined
   }

@@ -25,7 +25,7 @@ const hexBytes = (min: number, max: number) =>
 
 export interface ScriptArbOptions {
   maxTxs?: number
-  /** Allow `delta` amounts of 0 (default false: see test/core-deltas.test.ts). */
+  /** Allow `delta` amounts of 0 (no-ops; default true). */
   zeroDeltas?: boolean
   throws?: boolean
 }
@@ -40,7 +40,7 @@ export function scriptCaseArb(opts: ScriptArbOptions = {}): fc.Arbitrary<ScriptC
       const k = fc.constantFrom(...keys)
       const amount = fc
         .oneof(
-          ...(opts.zeroDeltas ? [fc.constant(0)] : []),
+          ...(opts.zeroDeltas !== false ? [fc.constant(0)] : []),
           fc.integer({ min: 1, max: 10 }),
           fc.integer({ min: 1, max: 2 ** 48 }),
         )
@@ -53,7 +53,11 @@ export function scriptCaseArb(opts: ScriptArbOptions = {}): fc.Arbitrary<ScriptC
         { weight: 2, arbitrary: fc.record({ op: fc.constant('delay' as const), kind: fc.constantFrom('macro' as const, 'micro' as const) }) },
         { weight: 1, arbitrary: fc.record({ op: fc.constant('dependOn' as const), tx: fc.nat({ max: Math.max(0, txCount - 1) }) }) },
       ]
-      if (opts.throws !== false) ops.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('throw' as const), m: fc.integer({ min: 5, max: 97 }) }) })
+      // r ≥ 1: absent and zero values (the most common) never throw
+      const throwOp = fc
+        .integer({ min: 3, max: 40 })
+        .chain((m) => fc.record({ op: fc.constant('throw' as const), m: fc.constant(m), r: fc.integer({ min: 1, max: m - 1 }) }))
+      if (opts.throws !== false) ops.push({ weight: 1, arbitrary: throwOp })
       return fc.record({
         block: fc.record({ txs: fc.array(fc.array(fc.oneof(...ops), { minLength: 1, maxLength: 8 }), { minLength: txCount, maxLength: txCount }) }),
         base: fc.uniqueArray(fc.tuple(k, hexBytes(0, 8)), { selector: (e) => e[0], maxLength: keys.length }),

@@ -10,6 +10,9 @@
  * what every `read` returned (hex, or null for absent).
  */
 import type { IncarnationView, TransactionVM } from '../../src/executor/types.js'
+import { endExecution, startExecution } from './progress.js'
+
+export { lastExecution } from './progress.js'
 
 export type ScriptOp =
   | { op: 'read'; key: string }
@@ -17,6 +20,8 @@ export type ScriptOp =
   /** Writes at `key` the value last read or written at `from` in this transaction (a copy). */
   | { op: 'copy'; key: string; from: string }
   | { op: 'delta'; key: string; amount: string }
+  /** A delta, only when this transaction read `of` and found it absent. */
+  | { op: 'deltaIfAbsent'; key: string; amount: string; of: string }
   | { op: 'dependOn'; tx: number }
   | { op: 'delay'; kind: 'macro' | 'micro' }
   /** Waits `ms` milliseconds (a slow state source). */
@@ -25,8 +30,8 @@ export type ScriptOp =
   | { op: 'waitFlag' }
   /** Writes `size` bytes of `byte` at `key` (large values, cheaply). */
   | { op: 'blob'; key: string; size: number; byte: number }
-  /** Throws when the last value read, as a number, is ≡ 0 mod m (m = 1: always). */
-  | { op: 'throw'; m: number }
+  /** Throws when the last value read, as a number, is ≡ r (default 0) mod m (m = 1: always). */
+  | { op: 'throw'; m: number; r?: number }
 
 export interface ScriptBlock {
   txs: ScriptOp[][]
@@ -46,6 +51,7 @@ class ScriptVM implements TransactionVM<ScriptOutput> {
   async execute(txIndex: number, view: IncarnationView): Promise<ScriptOutput> {
     const ops = this.block.txs[txIndex]
     if (ops === undefined) throw new RangeError(`no scripted transaction ${txIndex}`)
+    const progress = startExecution(txIndex)
     const reads: Array<string | null> = []
     const seen = new Map<string, Uint8Array | undefined>()
     let last = 0n
@@ -74,6 +80,12 @@ class ScriptVM implements TransactionVM<ScriptOutput> {
           view.addDelta(fromHex(o.key), BigInt(o.amount))
           seen.delete(o.key)
           break
+        case 'deltaIfAbsent':
+          if (seen.has(o.of) && seen.get(o.of) === undefined) {
+            view.addDelta(fromHex(o.key), BigInt(o.amount))
+            seen.delete(o.key)
+          }
+          break
         case 'dependOn':
           if (o.tx < txIndex) view.dependOn(o.tx)
           break
@@ -93,10 +105,11 @@ class ScriptVM implements TransactionVM<ScriptOutput> {
           view.write(fromHex(o.key), new Uint8Array(o.size).fill(o.byte))
           break
         case 'throw':
-          if (last % BigInt(o.m) === 0n) throw new Error(`scripted transaction ${txIndex} failed (last read ${last})`)
+          if (last % BigInt(o.m) === BigInt(o.r ?? 0)) throw new Error(`scripted transaction ${txIndex} failed (last read ${last})`)
           break
       }
     }
+    endExecution(progress)
     return { reads }
   }
 }
