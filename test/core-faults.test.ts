@@ -8,7 +8,8 @@
  *     `stats.fallback` names the reason;
  *   - with `onWorkerFailure: 'throw'` the block rejects with `WorkerFailureError`;
  * and in both cases the executor runs the next block in parallel (no fallback) with a result
- * equal to sequential. A VM exception that survives validation fails the block with
+ * equal to sequential. Edge cases: an empty block; a second block submitted while one runs is
+ * refused without disturbing it. A VM exception that survives validation fails the block with
  * `TransactionVMError` at the lowest failing transaction, while one raised only by a stale
  * incarnation (later aborted by validation) does not fail the block.
  *
@@ -111,6 +112,26 @@ describe('worker faults (threads 2)', () => {
       })
     })
   }
+})
+
+describe('executor edge cases (threads 2)', () => {
+  it('an empty block gives an empty result', async () => {
+    const r = await fallback.execute({ txCount: 0, payload: { keyCount: 2, txs: [] }, base: new MapBaseState() })
+    expect(r.outputs).toEqual([])
+    expect(r.writes).toEqual([])
+    expect(r.stats.fallback).toBeUndefined()
+  })
+
+  it('a second block while one runs is refused; the first completes and the executor goes on', async () => {
+    const j = job(workBlock(60, 20, 8))
+    const [a, b] = await Promise.allSettled([fallback.execute(j), fallback.execute(j)])
+    expect(b.status).toBe('rejected')
+    expect(String((b as PromiseRejectedResult).reason)).toMatch(/one block at a time/)
+    expect(a.status).toBe('fulfilled')
+    const seq = await sequential.execute(j)
+    expect((a as PromiseFulfilledResult<typeof seq>).value.outputs).toEqual(seq.outputs)
+    await expectHealthy(fallback, 9)
+  })
 })
 
 describe('VM exceptions', () => {

@@ -21,6 +21,10 @@
  *   every transaction has an output and validations ≥ txCount, results equal sequential;
  *   read-after-write chains and `dependOn` chains complete with correct results and really
  *   suspend transactions (`dependencyWaits` > 0);
+ * - the recorded timeline of real runs (`trace`): every transaction's incarnations are
+ *   0..final without gaps, each recorded once; an aborted or suspended incarnation is followed
+ *   by the next one; the final incarnation was validated as valid; the counts equal the
+ *   statistics;
  * - serial mode (the serial fallback past a budget of aborts and dependency waits) gives the
  *   same results and says so in `stats.fallback`.
  *
@@ -45,6 +49,9 @@ import {
   TASK_VALIDATE,
 } from '../src/scheduler/scheduler.js'
 import { createBlockSTMExecutor, createSequentialExecutor, type BlockExecutor } from '../src/executor/engine.js'
+import type { BlockSTMExecutor, TracedBlockResult } from '../src/executor/blockstm.js'
+import type { TraceEvent } from '../src/executor/executor.js'
+import type { MockOutput } from '../src/mock/mockVm.js'
 import { LatencyBaseState, MapBaseState } from '../src/executor/baseState.js'
 import { mockBaseEntries, type MockBlock, type MockOp } from '../src/mock/mockVm.js'
 import { layoutBlock } from './support/memory.js'
@@ -421,6 +428,77 @@ describe('whole blocks with an instrumented VM', () => {
         }
         expect(waits, 'dependOn never suspended a transaction').toBeGreaterThan(0)
       })
+    })
+  }
+})
+
+/** Checks the timeline of one traced run; returns the first violation, or undefined. */
+function checkTimeline(trace: TraceEvent[], txCount: number, stats: Record<string, unknown>): string | undefined {
+  const execs = trace.filter((e) => e.kind === 'execute')
+  const vals = trace.filter((e) => e.kind === 'validate')
+  if (execs.length !== stats.executions) return `${execs.length} execution events, stats.executions ${stats.executions}`
+  if (vals.length !== stats.validations) return `${vals.length} validation events, stats.validations ${stats.validations}`
+  const aborted = vals.filter((e) => e.outcome === 'aborted')
+  if (aborted.length !== stats.aborts) return `${aborted.length} aborted validations, stats.aborts ${stats.aborts}`
+  const suspended = execs.filter((e) => e.outcome === 'suspended')
+  if (suspended.length < (stats.dependencyWaits as number)) return `${suspended.length} suspended executions < dependencyWaits ${stats.dependencyWaits}`
+  for (let tx = 0; tx < txCount; tx++) {
+    const mine = execs.filter((e) => e.tx === tx)
+    const incs = new Set(mine.map((e) => e.incarnation))
+    const final = Math.max(...incs)
+    for (let i = 0; i <= final; i++) if (!incs.has(i)) return `tx ${tx}: incarnation ${i} of 0..${final} never executed`
+    const recorded = mine.filter((e) => e.outcome === 'recorded').map((e) => e.incarnation)
+    if (new Set(recorded).size !== recorded.length) return `tx ${tx}: an incarnation recorded twice (${recorded})`
+    if (!recorded.includes(final)) return `tx ${tx}: final incarnation ${final} never recorded`
+    for (const e of mine) if (e.outcome === 'suspended' && e.blocker !== undefined && e.blocker >= tx) return `tx ${tx} suspended on ${e.blocker}`
+    const mineVals = vals.filter((e) => e.tx === tx)
+    if (mineVals.some((e) => e.incarnation > final)) return `tx ${tx}: validation of an incarnation above the final ${final}`
+    if (!mineVals.some((e) => e.incarnation === final && e.outcome === 'valid')) return `tx ${tx}: final incarnation ${final} never validated as valid`
+    for (const a of mineVals.filter((e) => e.outcome === 'aborted')) {
+      if (!incs.has(a.incarnation + 1)) return `tx ${tx}: aborted incarnation ${a.incarnation} not followed by ${a.incarnation + 1}`
+    }
+    // An incarnation that only ever stopped on a dependency was resumed as the next one.
+    for (const i of incs) {
+      const events = mine.filter((e) => e.incarnation === i)
+      if (events.every((e) => e.outcome === 'suspended') && !incs.has(i + 1)) return `tx ${tx}: suspended incarnation ${i} never resumed`
+    }
+  }
+  return undefined
+}
+
+describe('timelines of real runs', () => {
+  it('the timeline checker catches a missing final validation and a double record', async () => {
+    const ex = executors.get('threads 2 × 2 lanes')! as BlockSTMExecutor
+    const block = chainBlock(30)
+    const n = block.txs.length
+    const r = (await ex.execute({ txCount: n, payload: { block, counters: countersFor(n) }, base: new MapBaseState(mockBaseEntries(n + 1)), trace: true })) as TracedBlockResult<MockOutput>
+    const st = { ...r.stats } as Record<string, unknown>
+    const trace = r.trace!
+    expect(checkTimeline(trace, n, st)).toBeUndefined()
+    const final7 = Math.max(...trace.filter((e) => e.kind === 'execute' && e.tx === 7).map((e) => e.incarnation))
+    const noFinal = trace.map((e) => (e.kind === 'validate' && e.tx === 7 && e.incarnation === final7 ? { ...e, outcome: 'stale' as const } : e))
+    expect(checkTimeline(noFinal, n, st)).toMatch(/tx 7: final incarnation \d+ never validated/)
+    const rec = trace.find((e) => e.kind === 'execute' && e.outcome === 'recorded' && e.tx === 3)!
+    expect(checkTimeline([...trace, rec], n, { ...st, executions: (st.executions as number) + 1 })).toMatch(/recorded twice/)
+  })
+
+  for (const cfg of CONFIGS) {
+    it(`${cfg.name}: incarnations, resumptions, final validations and counts`, async () => {
+      const ex = executors.get(cfg.name)! as BlockSTMExecutor
+      const cases = fc.sample(blockCaseArb({ minTxs: 20, maxTxs: 100, throws: false }), { seed: 99 + cfg.threads, numRuns: 10 })
+      const blocks = [...cases.map((bc) => ({ block: bc.block, base: baseState(bc) })), ...[40, 60].map((n) => ({ block: chainBlock(n), base: new MapBaseState(mockBaseEntries(n + 1)) }))]
+      let aborts = 0
+      let waits = 0
+      for (const { block, base } of blocks) {
+        const n = block.txs.length
+        const r = (await ex.execute({ txCount: n, payload: { block, counters: countersFor(n) }, base, trace: true })) as TracedBlockResult<MockOutput>
+        expect(r.trace, 'no timeline returned').toBeDefined()
+        const st = { ...r.stats } as Record<string, unknown>
+        expect(checkTimeline(r.trace!, n, st), JSON.stringify(block)).toBeUndefined()
+        aborts += r.stats.aborts
+        waits += r.stats.dependencyWaits
+      }
+      expect(aborts + waits, 'the timelines never showed an abort or a suspension').toBeGreaterThan(0)
     })
   }
 })
