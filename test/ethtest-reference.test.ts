@@ -15,7 +15,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
-import { blockSTMAvailable, createEvmExecutor } from '../src/evm/index.js'
+import { createEvmExecutor } from '../src/evm/index.js'
 import { listFixtureFiles, loadFixtureFile } from '../src/ethtest/fixtures.js'
 import { runEthTest, type EthTestResult } from '../src/ethtest/runner.js'
 
@@ -60,7 +60,7 @@ for (const f of files) {
 const counts = { tests: 0, reference: 0, blockstm: 0 }
 const mismatches: string[] = []
 
-describe.skipIf(!have || !blockSTMAvailable())('BlockchainTests: blockstm x2 passes whatever plain @ethereumjs passes', () => {
+describe.skipIf(!have)('BlockchainTests: blockstm x2 passes whatever plain @ethereumjs passes', () => {
   const executor = createEvmExecutor({ engine: 'blockstm', threads: 2 })
   afterAll(async () => {
     await executor.close()

@@ -3,7 +3,7 @@
  * with a plain @ethereumjs runBlock: the fee recipient read mid-block, paid, and sending; same-
  * sender chains; a contract created and called in the same block; SELFDESTRUCT and re-creation
  * (London and Cancun/EIP-6780); reverts; out of gas; and invalid blocks (nonce, balance, block
- * gas limit). Run on the sequential engine and, when available, blockstm with 2 threads.
+ * gas limit). Run on the sequential engine, blockstm with 2 and 1 threads, and the static-batch planner.
  * Also: native and default ecrecover give identical results.
  */
 import { describe, expect, it, afterAll } from 'vitest'
@@ -12,7 +12,7 @@ import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createTx } from '@ethereumjs/tx'
 import { Address, bytesToHex, generateAddress, hexToBytes, ecrecover, privateToAddress, bigIntToBytes } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
-import { blockSTMAvailable, createEvmExecutor, InvalidBlockError, type PreState, type EvmExecutor } from '../src/evm/index.js'
+import { createEvmExecutor, InvalidBlockError, type PreState, type EvmExecutor } from '../src/evm/index.js'
 import { commonFor } from '../src/evm/txvm.js'
 import { nativeEcrecover } from '../src/evm/crypto.js'
 import { normalizePost, runReference } from './evm-reference.js'
@@ -111,11 +111,12 @@ function scenario(): TxSpec[] {
   ]
 }
 
-const engines: Array<[string, () => EvmExecutor]> = [['sequential', () => createEvmExecutor({ engine: 'sequential' })]]
-if (blockSTMAvailable()) {
-  engines.push(['blockstm x2', () => createEvmExecutor({ engine: 'blockstm', threads: 2, minParallelTxs: 0 })])
-  engines.push(['blockstm x1', () => createEvmExecutor({ engine: 'blockstm', threads: 1, minParallelTxs: 0 })])
-} else console.warn('evm-hardcases: createBlockSTMExecutor is not exported yet; blockstm cases skipped')
+const engines: Array<[string, () => EvmExecutor]> = [
+  ['sequential', () => createEvmExecutor({ engine: 'sequential' })],
+  ['blockstm x2', () => createEvmExecutor({ engine: 'blockstm', threads: 2, minParallelTxs: 0 })],
+  ['blockstm x1', () => createEvmExecutor({ engine: 'blockstm', threads: 1, minParallelTxs: 0 })],
+  ['static-batch x2', () => createEvmExecutor({ engine: 'static-batch', threads: 2, predictor: 'address' })],
+]
 
 describe.each(engines)('hard cases on %s', (_name, make) => {
   const ex = make()

@@ -6,7 +6,7 @@
 import { describe, expect, it, afterAll } from 'vitest'
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { blockSTMAvailable, createEvmExecutor, loadBlockFixture, type EvmBlockResult } from '../src/evm/index.js'
+import { createEvmExecutor, loadBlockFixture, type EvmBlockResult } from '../src/evm/index.js'
 import { normalizePost, runReference } from './evm-reference.js'
 
 const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
@@ -37,10 +37,8 @@ describe.skipIf(!have)('mainnet fixtures, sequential engine vs runBlock', () => 
   }, 120_000)
 })
 
-const stm = blockSTMAvailable()
-if (have && !stm) console.warn('evm-mainnet: createBlockSTMExecutor is not exported by src/executor/engine.ts yet; blockstm cases skipped')
 
-describe.skipIf(!have || !stm)('mainnet fixtures, blockstm engine equals sequential', () => {
+describe.skipIf(!have)('mainnet fixtures, blockstm engine equals sequential', () => {
   for (const threads of [1, 2, 4]) {
     describe(`threads=${threads}`, () => {
       const ex = createEvmExecutor({ engine: 'blockstm', threads })

@@ -11,7 +11,7 @@ import { mockBaseEntries, type MockBlock } from '../src/mock/mockVm.js'
 import { MOCK_VM_PATH, mockAdversarial, mockJob } from '../src/reliability/adversarial.js'
 
 class StateSourceError extends Error {
-  name = 'StateSourceError'
+  override name = "StateSourceError"
 }
 
 /** A base state that fails after `after` calls of `get` (sync throw or async rejection) or during `entries`. */

@@ -17,16 +17,18 @@
  */
 import { type Block, createBlock } from '@ethereumjs/block'
 import { type Common, Hardfork } from '@ethereumjs/common'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { RLP } from '@ethereumjs/rlp'
 import { isBlob4844Tx } from '@ethereumjs/tx'
 import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { Bloom, encodeReceipt, runBlock, type TxReceipt } from '@ethereumjs/vm'
-import * as engineModule from '../executor/engine.js'
-import { MapBaseState } from '../executor/baseState.js'
-import type { BlockExecutor, ExecutionStats } from '../executor/engine.js'
+import { createBlockSTMExecutor, createSequentialExecutor, type BlockExecutor, type ExecutionStats } from '../executor/engine.js'
+import type { LocationKey, LocationValue } from '../executor/types.js'
+import type { TracedBlockResult } from '../executor/blockstm.js'
+import type { TraceEvent } from '../executor/executor.js'
+import { LatencyBaseState, MapBaseState } from '../executor/baseState.js'
+import type { EvmPredictorName } from '../planner/predictors.js'
 import { InvalidBlockError, UnsupportedBlockError } from './errors.js'
 import { type BlockHashes } from './fixtures.js'
+import { orderedTrieRoot } from './orderedTrie.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
 import type { PostState, PreState } from './types.js'
@@ -38,7 +40,7 @@ export { assemblePostState, postStateToJSON, preStateEntries } from './state.js'
 export type { EvmTxOutput, EvmBlockPayload } from './txvm.js'
 export type { AccountState, PreState, PostState } from './types.js'
 
-export type EngineName = 'sequential' | 'blockstm'
+export type EngineName = 'sequential' | 'blockstm' | 'static-batch'
 
 export interface EvmExecutorOptions {
   engine?: EngineName
@@ -52,6 +54,16 @@ export interface EvmExecutorOptions {
   coinbaseDelta?: boolean
   /** blockstm: blocks with fewer transactions run sequentially (engine default when absent). */
   minParallelTxs?: number
+  /** static-batch: how transactions' access sets are predicted (default 'address'). */
+  predictor?: EvmPredictorName
+  /**
+   * Simulates a slow state source: the first read of each pre-block location in a block waits
+   * this many microseconds (as a disk or network store would). Use `lanes` > 1 with blockstm
+   * so that the waits overlap.
+   */
+  readLatencyUs?: number
+  /** blockstm: record a timeline of every task (returned as `trace`). */
+  trace?: boolean
 }
 
 export interface ExecuteBlockArgs {
@@ -84,10 +96,23 @@ export interface EvmBlockResult {
   receiptsRootNote?: string
   receipts: TxReceipt[]
   results: EvmTxResult[]
-  postState: PostState
+  /**
+   * The block's state changes as locations (see keys.ts) with their values after the block:
+   * system operations, transactions, rewards and withdrawals.
+   */
+  stateDiff: Array<[LocationKey, LocationValue]>
+  /**
+   * Every account of the pre-state or touched by the block, complete after the block (null:
+   * no longer exists). Assembled on first access from the pre-state and `stateDiff` (a large
+   * pre-state costs time that callers who need only receipts should not pay): do not modify
+   * the pre-state before reading it.
+   */
+  readonly postState: PostState
   /** Comparison with the block header (receiptsRoot: null when not computable). */
   headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null }
   stats: ExecutionStats
+  /** The engine's timeline, when `trace` was asked for (blockstm). */
+  trace?: TraceEvent[]
 }
 
 export interface EvmExecutor {
@@ -101,11 +126,6 @@ const BEACON_ROOTS_ADDRESS = new Address(Uint8Array.from(Buffer.from('000f3df6d7
 const PRE_BYZANTIUM_NOTE =
   'pre-Byzantium receipts embed the state root after each transaction, which a partial pre-state cannot produce'
 
-/** True when the Block-STM engine is available from src/executor/engine.ts. */
-export function blockSTMAvailable(): boolean {
-  return typeof (engineModule as Record<string, unknown>).createBlockSTMExecutor === 'function'
-}
-
 function vmModulePath(): string {
   const self = import.meta.url
   return new URL(self.endsWith('.ts') ? './txvm.ts' : './txvm.js', self).href
@@ -113,12 +133,14 @@ function vmModulePath(): string {
 
 async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecutor> {
   const vmModule = vmModulePath()
-  if ((opts.engine ?? 'sequential') === 'sequential') return engineModule.createSequentialExecutor({ vmModule })
-  const create = (engineModule as Record<string, unknown>).createBlockSTMExecutor as
-    | ((o: Record<string, unknown>) => BlockExecutor | Promise<BlockExecutor>)
-    | undefined
-  if (create === undefined) throw new Error('the blockstm engine is not available (src/executor/engine.ts does not export createBlockSTMExecutor)')
-  return create({
+  const engine = opts.engine ?? 'sequential'
+  if (engine === 'sequential') return createSequentialExecutor({ vmModule })
+  if (engine === 'static-batch') {
+    const { createEvmStaticBatchEngine } = await import('../planner/evm.js')
+    return createEvmStaticBatchEngine({ threads: opts.threads ?? 1, predictor: opts.predictor ?? 'address' })
+  }
+  if (engine !== 'blockstm') throw new RangeError(`unknown engine '${String(engine)}' (sequential, blockstm or static-batch)`)
+  return createBlockSTMExecutor({
     threads: opts.threads ?? 1,
     vmModule,
     ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
@@ -216,14 +238,20 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   }
   const prev = prevSameSenderFromHints(args.senderHints, n)
   if (prev !== undefined) payload.prevSameSender = prev
-  const res = await engine.execute<EvmTxOutput>({ txCount: n, payload, base })
+  const engineBase = opts.readLatencyUs !== undefined && opts.readLatencyUs > 0 ? new LatencyBaseState(base, opts.readLatencyUs) : base
+  const res: TracedBlockResult<EvmTxOutput> = await engine.execute<EvmTxOutput>({
+    txCount: n,
+    payload,
+    base: engineBase,
+    ...(opts.trace === true ? { trace: true } : {}),
+  })
 
   // 3. Validity, receipts, bloom (block order).
   const byzantium = common.gteHardfork(Hardfork.Byzantium)
   const bloom = new Bloom(undefined, common)
   const receipts: TxReceipt[] = []
   const results: EvmTxResult[] = []
-  const trie = byzantium ? new MerklePatriciaTrie({ common }) : undefined
+  const encodedReceipts: Uint8Array[] = []
   let gasUsed = 0n
   let cumulative = 0n
   let blobGasPrice: bigint | undefined
@@ -243,13 +271,13 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
       receipt = { status: out.status, blobGasUsed: out.blobGasUsed, blobGasPrice, ...baseReceipt } as TxReceipt
     } else receipt = { status: out.status, ...baseReceipt }
     receipts.push(receipt)
-    if (trie !== undefined) await trie.put(RLP.encode(i), encodeReceipt(receipt, tx.type))
+    if (byzantium) encodedReceipts.push(encodeReceipt(receipt, tx.type))
     const r: EvmTxResult = { status: out.status, gasUsed: out.gasUsed, logs: out.logs, returnValue: out.returnValue }
     if (out.createdAddress !== undefined) r.createdAddress = out.createdAddress
     if (out.error !== undefined) r.error = out.error
     results.push(r)
   }
-  const receiptsRoot = trie !== undefined ? trie.root() : null
+  const receiptsRoot = byzantium ? orderedTrieRoot(encodedReceipts) : null
 
   // 4. Post-block operations over the final writes.
   const postView = new OverlayView(base)
@@ -279,7 +307,8 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   }
   sys.sm.flush(postView)
 
-  const postState = assemblePostState(preState, [...preWrites, ...postView.writes.values()])
+  const stateDiff = [...preWrites, ...postView.writes.values()]
+  let postState: PostState | undefined
   return {
     number: header.number,
     hardfork: common.hardfork(),
@@ -290,13 +319,18 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
     ...(byzantium ? {} : { receiptsRootNote: PRE_BYZANTIUM_NOTE }),
     receipts,
     results,
-    postState,
+    stateDiff,
+    get postState(): PostState {
+      postState ??= assemblePostState(preState, stateDiff)
+      return postState
+    },
     headerMatch: {
       gasUsed: gasUsed === header.gasUsed,
       logsBloom: equalsBytes(bloom.bitvector, header.logsBloom),
       receiptsRoot: receiptsRoot === null ? null : equalsBytes(receiptsRoot, header.receiptTrie),
     },
     stats: res.stats,
+    ...(res.trace !== undefined ? { trace: res.trace } : {}),
   }
 }
 

@@ -33,7 +33,7 @@ import {
   nonceKey,
   slotKey,
 } from './keys.js'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 as keccak_256 } from './keccak.js'
 
 export function hexToBytesStrict(hex: string): Uint8Array {
   const h = hex.startsWith('0x') ? hex.slice(2) : hex

@@ -34,7 +34,7 @@ import {
   equalsBytes,
   unpadBytes,
 } from '@ethereumjs/util'
-import { keccak_256 } from '@noble/hashes/sha3.js'
+import { keccak256 as keccak_256 } from './keccak.js'
 import type { IncarnationView, LocationKey, LocationValue } from '../executor/types.js'
 import {
   TAG_BALANCE,

@@ -4,6 +4,7 @@
  */
 import type { LocationKey, LocationValue, MaybePromise } from './types.js'
 import { keyToString } from './keys.js'
+import { equalBytes } from './incarnationView.js'
 
 export interface BaseState {
   get(key: LocationKey): MaybePromise<LocationValue | undefined>
@@ -25,19 +26,24 @@ export interface BaseState {
 /** A base state held in a Map. */
 export class MapBaseState implements BaseState {
   private readonly map = new Map<string, LocationValue>()
+  /** Position of each key in `list`, so that setting a key again is O(1). */
+  private readonly index = new Map<string, number>()
   private readonly list: Array<[LocationKey, LocationValue]> = []
   private static versions = 0
-  /** A process-wide unique number, renewed by every `set`. */
+  /** A process-wide unique number, renewed by every `set` that changes a value. */
   version = ++MapBaseState.versions
   constructor(entries: Iterable<[LocationKey, LocationValue]> = []) {
     for (const [k, v] of entries) this.set(k, v)
   }
   set(key: LocationKey, value: LocationValue): void {
     const s = keyToString(key)
-    if (!this.map.has(s)) this.list.push([key, value])
-    else {
-      const i = this.list.findIndex(([k]) => keyToString(k) === s)
-      this.list[i] = [key, value]
+    const at = this.index.get(s)
+    if (at === undefined) {
+      this.index.set(s, this.list.length)
+      this.list.push([key, value])
+    } else {
+      if (equalBytes(this.list[at]![1], value)) return
+      this.list[at] = [key, value]
     }
     this.map.set(s, value)
     this.version = ++MapBaseState.versions
