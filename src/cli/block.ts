@@ -10,11 +10,15 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { bytesToHex } from '@ethereumjs/util'
 import { createEvmExecutor, InputError, InvalidBlockError, loadBlockFixture, UnsupportedBlockError, type EngineName } from '../evm/index.js'
 import { postStateToJSON } from '../evm/state.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { writeTimelineSVG } from '../report/timeline.js'
 
 interface BlockOpts {
   engine: EngineName
   threads: number
+  predictor?: EvmPredictorName
   poststate?: string
+  timeline?: string
   json?: boolean
 }
 
@@ -25,8 +29,15 @@ function parseThreads(v: string): number {
 }
 
 function parseEngine(v: string): EngineName {
-  if (v !== 'sequential' && v !== 'blockstm') throw new InvalidArgumentError("engine must be 'sequential' or 'blockstm'")
+  if (v !== 'sequential' && v !== 'blockstm' && v !== 'static-batch') {
+    throw new InvalidArgumentError("engine must be 'sequential', 'blockstm' or 'static-batch'")
+  }
   return v
+}
+
+function parsePredictor(v: string): EvmPredictorName {
+  if (!(EVM_PREDICTORS as readonly string[]).includes(v)) throw new InvalidArgumentError(`predictor must be one of ${EVM_PREDICTORS.join(', ')}`)
+  return v as EvmPredictorName
 }
 
 /** Runs the command; returns the exit code. */
@@ -42,7 +53,16 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
     throw e
   }
   const threads = opts.engine === 'sequential' ? 1 : opts.threads
-  const ex = createEvmExecutor({ engine: opts.engine, threads })
+  if (opts.timeline !== undefined && opts.engine !== 'blockstm') {
+    process.stderr.write('error: --timeline needs --engine blockstm\n')
+    return 2
+  }
+  const ex = createEvmExecutor({
+    engine: opts.engine,
+    threads,
+    ...(opts.predictor !== undefined ? { predictor: opts.predictor } : {}),
+    ...(opts.timeline !== undefined ? { trace: true, minParallelTxs: 0 } : {}),
+  })
   const start = performance.now()
   let r
   try {
@@ -62,6 +82,9 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
     await ex.close()
   }
   const ms = performance.now() - start
+  if (opts.timeline !== undefined) {
+    writeTimelineSVG(opts.timeline, r.trace ?? [], { title: `block ${r.number}: ${r.txCount} transactions, blockstm x${threads}` })
+  }
   if (opts.poststate !== undefined) {
     writeFileSync(opts.poststate, JSON.stringify(postStateToJSON(r.postState), null, 1) + '\n')
   }
@@ -100,8 +123,10 @@ export function registerBlockCommand(program: Command): Command {
     .command('block')
     .description('execute one block fixture directory and check it against its header')
     .argument('<dir>', 'directory with block.json and prestate.json (block_hashes.json here or in the parent)')
-    .option('--engine <engine>', 'sequential | blockstm', parseEngine, 'sequential' as EngineName)
-    .option('--threads <n>', 'worker threads for blockstm', parseThreads, 1)
+    .option('--engine <engine>', 'sequential | blockstm | static-batch', parseEngine, 'sequential' as EngineName)
+    .option('--threads <n>', 'worker threads for blockstm and static-batch', parseThreads, 1)
+    .option('--predictor <name>', `static-batch access predictor: ${EVM_PREDICTORS.join(', ')}`, parsePredictor)
+    .option('--timeline <file.svg>', 'write an SVG timeline of the execution (blockstm)')
     .option('--poststate <file>', 'write the post-state (prestateTracer format, null for deleted accounts)')
     .option('--json', 'print one JSON object')
     .action(async (dir: string, opts: BlockOpts) => {

@@ -3,11 +3,12 @@
  * on bad input; commands that check a result exit with 1 when the check fails.
  */
 import { Command, CommanderError } from 'commander'
-import { existsSync } from 'node:fs'
-import { extname } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { registerBenchCoreCommand } from './benchCore.js'
 import { registerBlockCommand } from './block.js'
+import { registerEthtestCommand } from './ethtest.js'
+import { registerBenchCommand } from './bench.js'
+import { registerReportCommand } from './report.js'
+import { registerAdversarialCommand } from './adversarial.js'
 import { fail } from './util.js'
 
 const program = new Command()
@@ -19,17 +20,10 @@ program
 
 registerBenchCoreCommand(program)
 registerBlockCommand(program)
-// Commands whose modules are still being written are registered when their file exists.
-for (const [name, fn] of [
-  ['ethtest', 'registerEthtestCommand'],
-  ['bench', 'registerBenchCommand'],
-  ['report', 'registerReportCommand'],
-] as const) {
-  const url = new URL(`./${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
-  if (!existsSync(url)) continue
-  const mod = (await import(url.href)) as Record<string, (p: Command) => void>
-  mod[fn]!(program)
-}
+registerEthtestCommand(program)
+registerBenchCommand(program)
+registerReportCommand(program)
+registerAdversarialCommand(program)
 
 try {
   await program.parseAsync(process.argv)
