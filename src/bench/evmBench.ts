@@ -16,7 +16,7 @@
 import type { ExecutionStats } from '../executor/engine.js'
 import { median, timeEngines, type HarnessOptions } from './harness.js'
 import type { BenchBlock } from './evmBlock.js'
-import { createRunner, type BenchEngineName, type EngineRunner, type RunOutcome } from './evmEngines.js'
+import { createRunner, type BenchEngineName, type EngineRunner, type RunOutcome, type RunnerOptions } from './evmEngines.js'
 
 export interface EngineFigures {
   ms: number
@@ -53,6 +53,7 @@ export interface EvmBenchOptions {
   engines: BenchEngineName[]
   threads: number
   harness?: HarnessOptions
+  runner?: RunnerOptions
 }
 
 export class EvmBench {
@@ -64,7 +65,7 @@ export class EvmBench {
   static async create(opts: EvmBenchOptions): Promise<EvmBench> {
     const runners: EngineRunner[] = []
     try {
-      for (const e of opts.engines) runners.push(await createRunner(e, opts.threads))
+      for (const e of opts.engines) runners.push(await createRunner(e, opts.threads, opts.runner))
     } catch (err) {
       await Promise.all(runners.map((r) => r.close()))
       throw err

@@ -30,9 +30,24 @@ import { blockHashFor, createEvmExecutor, preStateEntries, type EvmBlockResult, 
 import { slotBytes } from '../evm/state.js'
 import { commonFor, type EvmBlockPayload } from '../evm/txvm.js'
 import type { BenchBlock } from './evmBlock.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
 
-export const ENGINE_NAMES = ['sequential', 'blockstm', 'ideal', 'ethereumjs'] as const
-export type BenchEngineName = (typeof ENGINE_NAMES)[number]
+export const ENGINE_NAMES = ['sequential', 'blockstm', 'ideal', 'ethereumjs', 'static-batch'] as const
+/** An engine; `static-batch:<predictor>` picks the planner's predictor (default address). */
+export type BenchEngineName = (typeof ENGINE_NAMES)[number] | `static-batch:${EvmPredictorName}`
+
+export function isBenchEngineName(s: string): s is BenchEngineName {
+  if ((ENGINE_NAMES as readonly string[]).includes(s)) return true
+  return s.startsWith('static-batch:') && (EVM_PREDICTORS as readonly string[]).includes(s.slice('static-batch:'.length))
+}
+
+/** Options of the binding engines. */
+export interface RunnerOptions {
+  /** Simulated slow state source (µs per first read of a pre-block location). */
+  readLatencyUs?: number
+  /** blockstm lanes per thread (default 1; 32 with a slow source). */
+  lanes?: number
+}
 
 export interface RunOutcome {
   /** Wall time of the timed span. */
@@ -77,7 +92,7 @@ export function describeDifference(a: EvmBlockResult, b: EvmBlockResult): string
 class BindingRunner implements EngineRunner {
   private result: EvmBlockResult | undefined
   constructor(
-    readonly name: 'sequential' | 'blockstm',
+    readonly name: BenchEngineName,
     private readonly ex: EvmExecutor,
   ) {}
   async run(b: BenchBlock): Promise<RunOutcome> {
@@ -214,15 +229,25 @@ async function comparePostState(sm: MerkleStateManager, post: PostState, b: Benc
   return undefined
 }
 
-export async function createRunner(name: BenchEngineName, threads: number): Promise<EngineRunner> {
+export async function createRunner(name: BenchEngineName, threads: number, opts: RunnerOptions = {}): Promise<EngineRunner> {
+  const latency = opts.readLatencyUs !== undefined && opts.readLatencyUs > 0 ? { readLatencyUs: opts.readLatencyUs } : {}
+  if (name.startsWith('static-batch')) {
+    const predictor = (name.split(':')[1] ?? 'address') as EvmPredictorName
+    return new BindingRunner(name, createEvmExecutor({ engine: 'static-batch', threads, predictor, ...latency }))
+  }
   switch (name) {
     case 'sequential':
-      return new BindingRunner('sequential', createEvmExecutor({ engine: 'sequential' }))
+      return new BindingRunner('sequential', createEvmExecutor({ engine: 'sequential', ...latency }))
     case 'blockstm':
-      return new BindingRunner('blockstm', createEvmExecutor({ engine: 'blockstm', threads }))
+      return new BindingRunner(
+        'blockstm',
+        createEvmExecutor({ engine: 'blockstm', threads, lanes: opts.lanes ?? (latency.readLatencyUs !== undefined ? 32 : 1), ...latency }),
+      )
     case 'ideal':
       return new IdealRunner(await IdealExecutor.create({ threads, vmModule: txvmModule }))
     case 'ethereumjs':
       return new EthereumjsRunner()
+    default:
+      throw new RangeError(`unknown engine ${name}`)
   }
 }

@@ -15,7 +15,7 @@ import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 import { EvmBench, meanSpeedup, round, type BlockBench, type EngineFigures } from '../bench/evmBench.js'
 import { fixtureBlock, fixtureDirs, workloadBlock, type BenchBlock } from '../bench/evmBlock.js'
-import { ENGINE_NAMES, type BenchEngineName } from '../bench/evmEngines.js'
+import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptions } from '../bench/evmEngines.js'
 import { measureMemory } from '../bench/evmMemory.js'
 import type { HarnessOptions } from '../bench/harness.js'
 import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadParams } from '../workloads/index.js'
@@ -41,6 +41,8 @@ interface BenchOpts {
   minTxs: number
   memoryRuns: number
   progress?: boolean
+  readLatencyUs?: number
+  lanes?: number
 }
 
 function defaultMainnetDir(): string {
@@ -53,7 +55,9 @@ function parseEngines(s: string | undefined, dflt: BenchEngineName[]): BenchEngi
   const list = s.split(',').map((x) => x.trim()).filter((x) => x !== '')
   if (list.length === 0) throw new UsageError('--engines: empty list')
   for (const e of list) {
-    if (!(ENGINE_NAMES as readonly string[]).includes(e)) throw new UsageError(`--engines: unknown engine ${JSON.stringify(e)} (known: ${ENGINE_NAMES.join(', ')})`)
+    if (!isBenchEngineName(e)) {
+      throw new UsageError(`--engines: unknown engine ${JSON.stringify(e)} (known: ${ENGINE_NAMES.join(', ')}, static-batch:<predictor>)`)
+    }
   }
   return [...new Set(list)] as BenchEngineName[]
 }
@@ -111,6 +115,13 @@ function jsonReplacer(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v
 }
 
+function runnerOptions(o: BenchOpts): RunnerOptions {
+  const r: RunnerOptions = {}
+  if (o.readLatencyUs !== undefined) r.readLatencyUs = o.readLatencyUs
+  if (o.lanes !== undefined) r.lanes = o.lanes
+  return r
+}
+
 function harnessOf(o: BenchOpts): HarnessOptions {
   if (o.minWarmup > o.maxWarmup) throw new UsageError('--min-warmup must not exceed --max-warmup')
   return { minWarmup: o.minWarmup, maxWarmup: o.maxWarmup, rounds: o.rounds }
@@ -138,7 +149,7 @@ async function single(o: BenchOpts): Promise<void> {
   const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'])
   const harness = harnessOf(o)
   const b = await loadSingle(o)
-  const bench = await EvmBench.create({ engines, threads: o.threads, harness })
+  const bench = await EvmBench.create({ engines, threads: o.threads, harness, runner: runnerOptions(o) })
   const bar = progress(o, b.label)
   let r: BlockBench
   try {
@@ -298,7 +309,9 @@ export function registerBenchCommand(program: Command): void {
     .option('--txs <n>', 'transactions of a generated block', positiveInt('--txs'), 2000)
     .option('--accounts <n>', 'contention knob of a generated block (see `blockstm workload`)', positiveInt('--accounts'), 10000)
     .option('--threads <n>', 'worker threads of blockstm and ideal', positiveInt('--threads'), 2)
-    .option('--engines <list>', `comma-separated, of ${ENGINE_NAMES.join(', ')} (default sequential,blockstm,ideal)`)
+    .option('--engines <list>', `comma-separated, of ${ENGINE_NAMES.join(', ')}, static-batch:<predictor> (default sequential,blockstm,ideal)`)
+    .option('--read-latency-us <us>', 'simulate a slow state source: each first read of a pre-block location waits this long', nonNegativeNumber('--read-latency-us'))
+    .option('--lanes <n>', 'blockstm executions in flight per thread (default 1; 32 with --read-latency-us)', positiveInt('--lanes'))
     .option('--seed <n>', 'workload seed', positiveInt('--seed'), 1)
     .option('--zipf <s>', 'Zipf exponent of the hot-item choice', nonNegativeNumber('--zipf'))
     .option('--json', 'print one JSON object')
