@@ -283,7 +283,7 @@ describe('capacity errors fall back to sequential', () => {
   for (const cfg of [
     { name: "threads 1 × 2 lanes, onWorkerFailure 'throw'", threads: 1, lanes: 2, onWorkerFailure: 'throw' as const },
     { name: "threads 2, onWorkerFailure 'sequential'", threads: 2, lanes: 1, onWorkerFailure: 'sequential' as const },
-    { name: "threads 2, onWorkerFailure 'throw' (known bug)", threads: 2, lanes: 1, onWorkerFailure: 'throw' as const },
+    { name: "threads 2, onWorkerFailure 'throw'", threads: 2, lanes: 1, onWorkerFailure: 'throw' as const },
   ]) {
     it(cfg.name, async () => {
       const ex = await createBlockSTMExecutor({ ...cfg, vmModule: SCRIPT_VM, minParallelTxs: 0, memoryBytes: 4 * 1024 * 1024 })

@@ -67,6 +67,14 @@ export class TransactionVMError extends Error {
   }
 }
 
+/** A worker's report that the block exhausted the shared memory. */
+class CapacityReport extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ArenaExhaustedError'
+  }
+}
+
 /** A worker thread crashed, exited, hung or answered garbage during a block. */
 export class WorkerFailureError extends Error {
   constructor(message: string) {
@@ -189,7 +197,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       try {
         return await this.parallel<O>(job, start)
       } catch (e) {
-        if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError) {
+        if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError || e instanceof CapacityReport) {
           return await this.sequential<O>(job, start, e.message)
         }
         if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
@@ -295,9 +303,14 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     clearTimeout(timer)
     let failure: string | undefined
+    let capacity: Error | undefined
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!
       if (r.type === 'error') {
+        // A healthy worker that ran out of shared memory: the block is too big for it, not
+        // a worker failure (the caller falls back to sequential execution).
+        if (!r.aborted && r.name === 'ArenaExhaustedError') capacity ??= new CapacityReport(r.message)
+        if (!r.aborted && r.name === 'LocationTableFullError') capacity ??= new LocationTableFullError()
         if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
         this.slots[i]!.dead = 'answered a malformed message'
@@ -305,6 +318,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       }
     }
     if (failure === undefined && results.some((r) => r.type === 'error')) failure = 'block aborted'
+    if (capacity !== undefined) throw capacity
     if (failure !== undefined) throw new WorkerFailureError(failure)
     for (const r of results) {
       if (r.type !== 'done') continue
