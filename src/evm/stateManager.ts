@@ -87,7 +87,10 @@ interface Entry {
   cur: unknown
 }
 
-type JournalOp = { e: Entry; written: boolean; cur: unknown } | { delta: bigint }
+type JournalOp =
+  | { e: Entry; written: boolean; cur: unknown }
+  | { delta: bigint }
+  | { credit: string; bytes: Uint8Array; prev: bigint | undefined }
 
 function decodeTyped(tag: number, raw: LocationValue | undefined): unknown {
   switch (tag) {
@@ -167,6 +170,12 @@ const FIELD_TAGS = [TAG_NONCE, TAG_BALANCE, TAG_CODEHASH] as const
 export class LazyAccount extends Account {
   /** For a delta account: the pending coinbase delta when it was handed out. */
   deltaBase: bigint | undefined
+  /**
+   * The balance includes credits pending in the state manager (this object was credited, or
+   * handed out while a credit was pending): reading it folds them in, instead of returning the
+   * snapshot value.
+   */
+  credited = false
   constructor(
     readonly sm: BlockSTMStateManager,
     readonly addr: string,
@@ -182,7 +191,11 @@ export class LazyAccount extends Account {
     this._nonce = v
   }
   override get balance(): bigint {
-    if (this._balance === null) this._balance = this.sm.snapshotField(this.addr, this.addrBytes, TAG_BALANCE) as bigint
+    if (this._balance === null) {
+      this._balance = this.credited
+        ? this.sm.creditedBalance(this.addr, this.addrBytes)
+        : (this.sm.snapshotField(this.addr, this.addrBytes, TAG_BALANCE) as bigint)
+    }
     return this._balance
   }
   override set balance(v: bigint) {
@@ -205,6 +218,17 @@ export class LazyAccount extends Account {
   override isContract(): boolean {
     return !equalsBytes(this.codeHash, KECCAK256_NULL)
   }
+  /**
+   * EIP-161 emptiness without reading the balance where the answer is known without it: a
+   * contract, an account with a nonce or with a pending credit is not empty. (The base class
+   * reads the balance first, which would make every touched account conflict with every
+   * change of its balance.)
+   */
+  override isEmpty(): boolean {
+    if (!equalsBytes(this.codeHash, KECCAK256_NULL) || this.nonce !== 0n) return false
+    if (this._balance === null && this.credited && this.sm.pendingCredit(this.addr) > 0n) return false
+    return this.balance === 0n
+  }
 }
 
 export class BlockSTMStateManager implements StateManagerInterface {
@@ -225,6 +249,12 @@ export class BlockSTMStateManager implements StateManagerInterface {
   private postExecution = false
   private coinbaseDelta = 0n
   private deltaAccountsIssued = 0
+  /**
+   * Value credits to accounts whose balance this incarnation has not read: address → amount,
+   * flushed as commutative deltas (many transfers to one hot recipient do not conflict). A
+   * credit becomes an ordinary write (balance read + amount) as soon as the balance is read.
+   */
+  private credits = new Map<string, { bytes: Uint8Array; amount: bigint }>()
 
   readonly originalStorageCache = {
     get: (address: Address, key: Uint8Array): Promise<Uint8Array> => this.originalStorage(address, key),
@@ -249,6 +279,7 @@ export class BlockSTMStateManager implements StateManagerInterface {
     this.postExecution = false
     this.coinbaseDelta = 0n
     this.deltaAccountsIssued = 0
+    this.credits = new Map()
   }
 
   setCoinbase(address: Address | undefined): void {
@@ -385,7 +416,10 @@ export class BlockSTMStateManager implements StateManagerInterface {
     for (let i = this.journal.length - 1; i >= mark; i--) {
       const op = this.journal[i]!
       if ('delta' in op) this.coinbaseDelta -= op.delta
-      else {
+      else if ('credit' in op) {
+        if (op.prev === undefined) this.credits.delete(op.credit)
+        else this.credits.set(op.credit, { bytes: op.bytes, amount: op.prev })
+      } else {
         op.e.written = op.written
         op.e.cur = op.cur
       }
@@ -403,6 +437,49 @@ export class BlockSTMStateManager implements StateManagerInterface {
       view.write(e.key, encodeTyped(e.tag, e.cur))
     }
     if (this.coinbaseDelta !== 0n) view.addDelta(balanceKey(this.coinbaseBytes!), this.coinbaseDelta)
+    for (const c of this.credits.values()) view.addDelta(balanceKey(c.bytes), c.amount)
+  }
+
+  // ---------------------------------------------------------------- value credits
+
+  private setCredit(addr: string, bytes: Uint8Array, amount: bigint | undefined): void {
+    if (this.marks.length > 0) this.journal.push({ credit: addr, bytes, prev: this.credits.get(addr)?.amount })
+    if (amount === undefined) this.credits.delete(addr)
+    else this.credits.set(addr, { bytes, amount })
+  }
+
+  /** Whether a credit to `addr` can be recorded without reading its balance. */
+  canCredit(addr: string): boolean {
+    if (addr === this.coinbase) return false // the fee recipient has its own delta path
+    const bal = this.entries.get('\x03' + addr)
+    return bal === undefined || (bal.readState === 0 && !bal.written)
+  }
+
+  /** Credits `amount` to `account`'s balance without reading it (see `credits`). */
+  credit(account: LazyAccount, amount: bigint): void {
+    account.credited = true
+    if (amount === 0n) return
+    this.setCredit(account.addr, account.addrBytes, (this.credits.get(account.addr)?.amount ?? 0n) + amount)
+  }
+
+  pendingCredit(addr: string): bigint {
+    return this.credits.get(addr)?.amount ?? 0n
+  }
+
+  /** The current balance of an account with (possibly) pending credits: folds them in. */
+  creditedBalance(addr: string, bytes: Uint8Array): bigint {
+    this.materializeCredit(addr)
+    return this.curSync(this.accountEntry(addr, bytes, TAG_BALANCE)) as bigint
+  }
+
+  /** Turns the pending credit of `addr` into an ordinary balance write (read + credit). */
+  private materializeCredit(addr: string): void {
+    const c = this.credits.get(addr)
+    if (c === undefined) return
+    const e = this.accountEntry(addr, c.bytes, TAG_BALANCE)
+    const base = this.curSync(e) as bigint
+    this.setCredit(addr, c.bytes, undefined)
+    this.set(e, base + c.amount)
   }
 
   // ---------------------------------------------------------------- accounts
@@ -435,7 +512,10 @@ export class BlockSTMStateManager implements StateManagerInterface {
     }
     if (!exists) return undefined
     const acc = new LazyAccount(this, addr, bytes)
+    const credited = this.credits.has(addr)
+    if (credited) acc.credited = true
     for (const tag of FIELD_TAGS) {
+      if (credited && tag === TAG_BALANCE) continue
       const e = this.entries.get(String.fromCharCode(tag) + addr)
       let v: unknown
       if (e !== undefined && (e.written || e.readState !== 0)) v = e.written ? e.cur : e.readVal
@@ -472,6 +552,8 @@ export class BlockSTMStateManager implements StateManagerInterface {
     for (const tag of tags) {
       const e = this.accountEntry(addr, bytes, tag)
       let v = tag === TAG_NONCE ? account._nonce : tag === TAG_BALANCE ? account._balance : account._codeHash
+      // A loaded balance overrides pending credits, as a put of a copy would in @ethereumjs.
+      if (tag === TAG_BALANCE && v !== null) this.materializeCredit(addr)
       if (v === null) {
         if (!lazy) throw new UnsupportedStateOperationError('putAccount with a partial account')
         // Not loaded: unchanged since the snapshot, which was the view's value.
@@ -489,6 +571,7 @@ export class BlockSTMStateManager implements StateManagerInterface {
     const codeHashEntry = this.accountEntry(addr, bytes, TAG_CODEHASH)
     const hadCode = !equalsBytes((await this.curAsync(codeHashEntry)) as Uint8Array, KECCAK256_NULL)
     const codeEntry = this.accountEntry(addr, bytes, TAG_CODE)
+    if (this.credits.has(addr)) this.setCredit(addr, bytes, undefined)
     this.set(this.accountEntry(addr, bytes, TAG_EXISTS), false)
     this.set(this.accountEntry(addr, bytes, TAG_NONCE), 0n)
     this.set(this.accountEntry(addr, bytes, TAG_BALANCE), 0n)

@@ -24,7 +24,8 @@
  *   blocker finishes executing: it is never busy-retried;
  * - `done` is declared only when both indices are past the block, no task is active, and no
  *   index was decreased while checking (the `decrease_cnt` double read);
- * - serial mode: once aborts + dependency waits exceed the block's budget, `SERIAL` is set
+ * - serial mode: once aborts + dependency waits exceed the block's budget (or the progress
+ *   made so far, see `chargeWaste`), `SERIAL` is set
  *   and from then on only the leader lane takes new tasks (others finish the task in hand
  *   and sleep until done). One thread executing in index order re-executes each remaining
  *   transaction about once, which bounds the total work of pathological blocks; the
@@ -109,11 +110,20 @@ export class Scheduler {
     return Atomics.load(this.i32, H.SERIAL_AT)
   }
 
+  /**
+   * Counts an abort or a dependency wait against the serial budget. The block switches to
+   * serial mode when this waste exceeds the budget, or earlier when it exceeds the progress
+   * made (the transactions handed out for execution so far, at least 16): a dependency chain
+   * wastes about one execution per transaction from its start, and is caught within its
+   * first few dozen transactions instead of after half the block.
+   */
   private chargeWaste(): void {
     const i32 = this.i32
     const budget = i32[H.SERIAL_BUDGET]!
     if (budget < 0 || i32[H.SERIAL] === 1) return
-    if (Atomics.load(i32, H.STAT_ABORTS) + Atomics.load(i32, H.STAT_DEP_WAITS) > budget) {
+    const waste = Atomics.load(i32, H.STAT_ABORTS) + Atomics.load(i32, H.STAT_DEP_WAITS)
+    const progress = Math.min(Atomics.load(i32, H.EXECUTION_IDX), this.txCount)
+    if (waste > Math.min(budget, Math.max(16, progress))) {
       if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
     }
   }
