@@ -43,6 +43,7 @@ interface BenchOpts {
   progress?: boolean
   readLatencyUs?: number
   lanes?: number
+  predictor?: string
 }
 
 function defaultMainnetDir(): string {
@@ -50,8 +51,10 @@ function defaultMainnetDir(): string {
   return resolve(root, 'mainnet')
 }
 
-function parseEngines(s: string | undefined, dflt: BenchEngineName[]): BenchEngineName[] {
+function parseEngines(s: string | undefined, dflt: BenchEngineName[], predictor?: string): BenchEngineName[] {
   if (s === undefined) return dflt
+  // `--predictor P` names the predictor of a plain `static-batch` in the list.
+  if (predictor !== undefined) s = s.replace(/(^|,)\s*static-batch\s*(?=,|$)/g, `$1static-batch:${predictor}`)
   const list = s.split(',').map((x) => x.trim()).filter((x) => x !== '')
   if (list.length === 0) throw new UsageError('--engines: empty list')
   for (const e of list) {
@@ -146,7 +149,7 @@ async function loadSingle(o: BenchOpts): Promise<BenchBlock> {
 }
 
 async function single(o: BenchOpts): Promise<void> {
-  const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'])
+  const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'], o.predictor)
   const harness = harnessOf(o)
   const b = await loadSingle(o)
   const bench = await EvmBench.create({ engines, threads: o.threads, harness, runner: runnerOptions(o) })
@@ -171,7 +174,7 @@ async function single(o: BenchOpts): Promise<void> {
 }
 
 async function mainnet(o: BenchOpts): Promise<void> {
-  const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'])
+  const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'], o.predictor)
   const harness = harnessOf(o)
   const root = typeof o.mainnet === 'string' ? o.mainnet : defaultMainnetDir()
   let dirs: string[]
@@ -228,7 +231,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
 }
 
 async function scaling(o: BenchOpts): Promise<void> {
-  const engines = parseEngines(o.engines, ['sequential', 'blockstm'])
+  const engines = parseEngines(o.engines, ['sequential', 'blockstm'], o.predictor)
   const harness = harnessOf(o)
   const sizes = parseSizes(o.sizes)
   const bench = await EvmBench.create({ engines, threads: o.threads, harness })
@@ -280,7 +283,7 @@ async function scaling(o: BenchOpts): Promise<void> {
 }
 
 async function memory(o: BenchOpts): Promise<void> {
-  const engines = parseEngines(o.engines, ['sequential', 'blockstm'])
+  const engines = parseEngines(o.engines, ['sequential', 'blockstm'], o.predictor)
   let source: { workload: WorkloadParams } | { block: string }
   if (o.block !== undefined) {
     await loadSingle(o) // validates the directory (exit 2 on bad input)
@@ -310,6 +313,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--accounts <n>', 'contention knob of a generated block (see `blockstm workload`)', positiveInt('--accounts'), 10000)
     .option('--threads <n>', 'worker threads of blockstm and ideal', positiveInt('--threads'), 2)
     .option('--engines <list>', `comma-separated, of ${ENGINE_NAMES.join(', ')}, static-batch:<predictor> (default sequential,blockstm,ideal)`)
+    .option('--predictor <name>', 'predictor of the static-batch engine (address, address-optimistic, access-list, oracle)')
     .option('--read-latency-us <us>', 'simulate a slow state source: each first read of a pre-block location waits this long', nonNegativeNumber('--read-latency-us'))
     .option('--lanes <n>', 'blockstm executions in flight per thread (default 1; 32 with --read-latency-us)', positiveInt('--lanes'))
     .option('--seed <n>', 'workload seed', positiveInt('--seed'), 1)
