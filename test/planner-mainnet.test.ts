@@ -5,10 +5,9 @@
  * predictor on 2 threads (mispredicts on several blocks: exercises re-execution) must give
  * identical per-transaction outputs and state diffs.
  *
- * By default the blocks of at most 150 transactions run (about half the fixtures, to keep the
- * suite short); BLOCKSTM_PLANNER_MAX_TXS=all runs every fixture (46 blocks: 8.5 minutes on
- * 2 heavily shared cores, all equal, 282 mispredicted transactions re-executed), or set
- * another cap. Fixtures root: $BLOCKSTM_FIXTURES or ../shared/fixtures.
+ * Every fixture runs by default (46 blocks; 282 mispredicted transactions re-executed, all
+ * equal); BLOCKSTM_PLANNER_MAX_TXS=N keeps only the blocks of at most N transactions.
+ * Fixtures root: $BLOCKSTM_FIXTURES or ../shared/fixtures.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
@@ -23,14 +22,14 @@ const mainnet = join(root, 'mainnet')
 const have = existsSync(mainnet)
 if (!have) console.warn(`planner-mainnet: no fixtures at ${mainnet} (set BLOCKSTM_FIXTURES); skipping`)
 const blocks = have ? readdirSync(mainnet).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b)) : []
-const cap = process.env.BLOCKSTM_PLANNER_MAX_TXS ?? '150'
+const cap = process.env.BLOCKSTM_PLANNER_MAX_TXS ?? 'all'
 const maxTxs = cap === 'all' ? Infinity : Number(cap)
 const txCount = (n: string): number => {
   const b = JSON.parse(readFileSync(join(mainnet, n, 'block.json'), 'utf8'))
   return ((b.result ?? b).transactions ?? []).length
 }
 const chosen = blocks.filter((n) => txCount(n) <= maxTxs)
-if (have && chosen.length < blocks.length) console.warn(`planner-mainnet: ${blocks.length - chosen.length} fixtures above ${maxTxs} transactions skipped (BLOCKSTM_PLANNER_MAX_TXS=all runs them)`)
+if (have && chosen.length < blocks.length) console.warn(`planner-mainnet: ${blocks.length - chosen.length} fixtures above ${maxTxs} transactions skipped (BLOCKSTM_PLANNER_MAX_TXS=${cap})`)
 
 const canon = (x: unknown) =>
   JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))

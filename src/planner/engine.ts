@@ -96,7 +96,7 @@ export class StaticBatchExecutor implements BlockExecutor {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
     this.threads = opts.threads
     this.predictor = opts.predictor ?? 'custom'
-    this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, this.threads > 1)
+    this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
   }
 
