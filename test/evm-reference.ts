@@ -10,10 +10,10 @@
 import { type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
-import { Account, Address, bytesToHex, bytesToBigInt, hexToBytes } from '@ethereumjs/util'
+import { Address, bytesToHex, bytesToBigInt, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
 import { blockHashFor, type BlockHashes } from '../src/evm/fixtures.js'
-import { slotBytes, slotHex } from '../src/evm/state.js'
+import { putPreState, slotBytes, slotHex } from '../src/evm/state.js'
 import type { PostState, PreState, AccountState } from '../src/evm/types.js'
 
 export interface ReferenceResult {
@@ -35,12 +35,7 @@ export async function runReference(
   const sm = new MerkleStateManager({ common })
   const blockchain = { getBlock: async (n: number) => ({ hash: () => blockHashFor(hashes, BigInt(n)) }), shallowCopy() { return this } }
   const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
-  for (const [addr, acc] of pre) {
-    const a = new Address(hexToBytes(addr as `0x${string}`))
-    await sm.putAccount(a, new Account(acc.nonce, acc.balance))
-    if (acc.code.length > 0) await sm.putCode(a, acc.code)
-    for (const [k, v] of acc.storage) await sm.putStorage(a, slotBytes(k), hexToBytes(`0x${v.toString(16).padStart(64, '0')}`))
-  }
+  await putPreState(sm, pre)
   await sm.checkpoint()
   await sm.commit()
   await sm.flush()

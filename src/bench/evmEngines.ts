@@ -20,14 +20,14 @@
  */
 import { createBlockFromRLP } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
-import { Account, Address, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { Address, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock, type RunBlockResult } from '@ethereumjs/vm'
 import { isDeepStrictEqual } from 'node:util'
 import type { ExecutionStats } from '../executor/engine.js'
 import { IdealExecutor } from '../executor/ideal.js'
 import { MapBaseState } from '../executor/baseState.js'
 import { blockHashFor, createEvmExecutor, preStateEntries, type EvmBlockResult, type EvmExecutor, type PostState } from '../evm/index.js'
-import { slotBytes } from '../evm/state.js'
+import { putPreState, slotBytes } from '../evm/state.js'
 import { commonFor, type EvmBlockPayload } from '../evm/txvm.js'
 import type { BenchBlock } from './evmBlock.js'
 import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
@@ -156,12 +156,7 @@ class EthereumjsRunner implements EngineRunner {
     if (l !== undefined) return l
     const common = await commonFor(b.common.hardfork(), b.common.eips(), 'default')
     const sm = new MerkleStateManager({ common })
-    for (const [addr, acc] of b.preState) {
-      const a = new Address(hexToBytes(addr as `0x${string}`))
-      await sm.putAccount(a, new Account(acc.nonce, acc.balance))
-      if (acc.code.length > 0) await sm.putCode(a, acc.code)
-      for (const [k, v] of acc.storage) await sm.putStorage(a, slotBytes(k), hexToBytes(`0x${v.toString(16).padStart(64, '0')}`))
-    }
+    await putPreState(sm, b.preState)
     await sm.checkpoint()
     await sm.commit()
     await sm.flush()

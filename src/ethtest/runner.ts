@@ -23,11 +23,11 @@
 import { type Block, createBlockFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
-import { Account, Address, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { createVM, paramsVM, runBlock } from '@ethereumjs/vm'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
-import { slotBytes } from '../evm/state.js'
+import { putPreState } from '../evm/state.js'
 import { commonFor } from '../evm/txvm.js'
 import type { PreState } from '../evm/types.js'
 import { networkHardfork, type EthTest } from './fixtures.js'
@@ -124,12 +124,7 @@ async function referenceOps(common: Common, pre: PreState): Promise<{ ops: State
   }
   const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
   await sm.checkpoint()
-  for (const [addr, acc] of pre) {
-    const a = new Address(hexToBytes(addr as `0x${string}`))
-    await sm.putAccount(a, new Account(acc.nonce, acc.balance))
-    if (acc.code.length > 0) await sm.putCode(a, acc.code)
-    for (const [k, v] of acc.storage) await sm.putStorage(a, slotBytes(k), hexToBytes(`0x${v.toString(16).padStart(64, '0')}`))
-  }
+  await putPreState(sm, pre)
   await sm.commit()
   await sm.flush()
   const genesisRoot = await sm.getStateRoot()

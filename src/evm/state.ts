@@ -9,7 +9,8 @@
  *   write, complete (balance, nonce, code, every non-zero slot known), or null when it no
  *   longer exists. Slots are visible only at the account's final storage epoch.
  */
-import { bytesToHex } from '@ethereumjs/util'
+import { Account, Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { StateManagerInterface } from '@ethereumjs/common'
 import type { IncarnationView, LocationKey, LocationValue } from '../executor/types.js'
 import type { BaseState } from '../executor/baseState.js'
 import { keyToString } from '../executor/keys.js'
@@ -42,6 +43,19 @@ export function hexToBytesStrict(hex: string): Uint8Array {
 }
 
 /** 32-byte slot bytes from a 0x-prefixed hex slot (any length up to 64 digits). */
+/**
+ * Writes every account of `pre` (nonce, balance, code, storage) into an @ethereumjs state
+ * manager (the references and the `ethereumjs` bench engine load pre-states this way).
+ */
+export async function putPreState(sm: Pick<StateManagerInterface, 'putAccount' | 'putCode' | 'putStorage'>, pre: PreState): Promise<void> {
+  for (const [addr, acc] of pre) {
+    const a = new Address(hexToBytes(addr as `0x${string}`))
+    await sm.putAccount(a, new Account(acc.nonce, acc.balance))
+    if (acc.code.length > 0) await sm.putCode(a, acc.code)
+    for (const [k, v] of acc.storage) await sm.putStorage(a, slotBytes(k), hexToBytes(`0x${v.toString(16).padStart(64, '0')}`))
+  }
+}
+
 export function slotBytes(slot: string): Uint8Array {
   const b = hexToBytesStrict(slot)
   if (b.length > 32) throw new TypeError(`storage slot longer than 32 bytes: ${slot}`)
