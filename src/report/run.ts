@@ -117,8 +117,10 @@ function sameResult(a: BlockResult<unknown>, b: BlockResult<unknown>): boolean {
 }
 
 function contentionLevels(kind: WorkloadKind, levels: number[], quick: boolean): number[] {
-  // Uniswap pools and NFT contracts are deployed one by one in the setup: keep them ≤ 100.
+  // Uniswap pools and NFT contracts are deployed one by one in the setup, and a swap costs
+  // ~15 ms: keep NFT contracts ≤ 100 and pools ≤ 10 so that the default run stays short.
   if (quick) return levels
+  if (kind === 'uniswap') return levels.filter((a) => a <= 10)
   return kind === 'raw' || kind === 'erc20' ? levels : levels.filter((a) => a <= 100)
 }
 
@@ -151,7 +153,7 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
   const quick = opts.quick ?? false
   const kinds = opts.kinds ?? DEFAULT_KINDS
   const accounts = opts.accounts ?? (quick ? [1, 10] : [1, 10, 100, 1000])
-  const txs = opts.txs ?? (quick ? 24 : 160)
+  const txs = opts.txs ?? (quick ? 24 : 64)
   const threads = opts.threads ?? [1, 2]
   const predictors = opts.predictors ?? ALL_PREDICTORS
   const harness: HarnessOptions = quick ? { minWarmup: 1, maxWarmup: 1, rounds: 1 } : { minWarmup: 1, maxWarmup: 3, rounds: 3, tolerance: 0.15 }
@@ -175,7 +177,7 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
       blocks.push({ source: 'workload', workload: kind, accounts: a, name: w.name, job: evmEngineJob(w.block, w.common, w.preState, new Map()) })
     }
   }
-  blocks.push(...(await mainnetBlocks(fixturesRoot(opts.fixturesRoot), opts.mainnet ?? (quick ? 1 : 6), log)))
+  blocks.push(...(await mainnetBlocks(fixturesRoot(opts.fixturesRoot), opts.mainnet ?? (quick ? 1 : 3), log)))
 
   const rows: ReportRow[] = []
   let timeline: ReportData['timeline']
