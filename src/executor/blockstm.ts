@@ -29,7 +29,7 @@ import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, settleLanes, type TraceEvent } from './executor.js'
 import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
-import { executeSequential } from './sequential.js'
+import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
 
@@ -214,21 +214,7 @@ export class BlockSTMExecutor implements BlockExecutor {
 
   private async sequential<O>(job: BlockJob, start: number, why: string): Promise<BlockResult<O>> {
     const mod = (await this.localModule()) as TransactionVMModule<O>
-    const vm = await mod.createTransactionVM(job.payload, 0)
-    const r = await executeSequential(vm, job.txCount, job.base)
-    return {
-      ...r,
-      stats: {
-        engine: 'blockstm',
-        threads: this.threads,
-        executions: job.txCount,
-        validations: 0,
-        aborts: 0,
-        dependencyWaits: 0,
-        wallMs: performance.now() - start,
-        fallback: `sequential: ${why}`,
-      },
-    }
+    return runSequentialJob(mod, job, { engine: 'blockstm', threads: this.threads, start, fallback: `sequential: ${why}` })
   }
 
   private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {

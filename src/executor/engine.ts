@@ -11,7 +11,7 @@
  */
 import type { LocationKey, LocationValue, TransactionVMModule } from './types.js'
 import type { BaseState } from './baseState.js'
-import { executeSequential } from './sequential.js'
+import { runSequentialJob } from './sequential.js'
 import { pathToFileURL } from 'node:url'
 
 export interface BlockJob {
@@ -75,21 +75,7 @@ export function createSequentialExecutor(opts: { vmModule: string }): BlockExecu
     async execute<O>(job: BlockJob): Promise<BlockResult<O>> {
       modP ??= loadVMModule(opts.vmModule)
       const mod = (await modP) as TransactionVMModule<O>
-      const start = performance.now()
-      const vm = await mod.createTransactionVM(job.payload, 0)
-      const r = await executeSequential(vm, job.txCount, job.base)
-      return {
-        ...r,
-        stats: {
-          engine: 'sequential',
-          threads: 1,
-          executions: job.txCount,
-          validations: 0,
-          aborts: 0,
-          dependencyWaits: 0,
-          wallMs: performance.now() - start,
-        },
-      }
+      return runSequentialJob(mod, job, { engine: 'sequential', threads: 1, start: performance.now() })
     },
     async close() {},
   }

@@ -3,7 +3,8 @@
  * plain map. It is the reference every parallel run must equal, and the fair single-thread
  * baseline (no multi-version bookkeeping at all).
  */
-import type { IncarnationView, LocationKey, LocationValue, TransactionVM } from './types.js'
+import type { IncarnationView, LocationKey, LocationValue, TransactionVM, TransactionVMModule } from './types.js'
+import type { BlockJob, BlockResult, ExecutionStats } from './engine.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { keyToString, stringToKey } from './keys.js'
 import type { BaseState } from './baseState.js'
@@ -73,6 +74,31 @@ export async function executeRange<O>(vm: TransactionVM<O>, from: number, to: nu
       // A share may miss the transactions it depends on: its failures are expected.
     }
   }
+}
+
+/**
+ * Runs a whole job sequentially with a fresh VM of `mod` and reports it as engine `engine`
+ * (the sequential engine itself, and the sequential fallback of the parallel engines).
+ * `start` is when the caller started timing.
+ */
+export async function runSequentialJob<O>(
+  mod: TransactionVMModule<O>,
+  job: BlockJob,
+  report: { engine: string; threads: number; start: number; fallback?: string },
+): Promise<BlockResult<O>> {
+  const vm = await mod.createTransactionVM(job.payload, 0)
+  const r = await executeSequential(vm, job.txCount, job.base)
+  const stats: ExecutionStats = {
+    engine: report.engine,
+    threads: report.threads,
+    executions: job.txCount,
+    validations: 0,
+    aborts: 0,
+    dependencyWaits: 0,
+    wallMs: performance.now() - report.start,
+  }
+  if (report.fallback !== undefined) stats.fallback = report.fallback
+  return { ...r, stats }
 }
 
 /** Runs transactions 0..txCount-1 in order. */

@@ -37,7 +37,7 @@ import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Validator } from '../validation/validate.js'
 import { OutputBuffer, TransactionFailure } from '../executor/executor.js'
 import { decodeInto, type WorkerInit } from '../executor/protocol.js'
-import { executeSequential } from '../executor/sequential.js'
+import { runSequentialJob } from '../executor/sequential.js'
 import { compareKeys } from '../executor/keys.js'
 import { TransactionVMError, WorkerFailureError } from '../executor/blockstm.js'
 import { planBatches } from './plan.js'
@@ -177,19 +177,11 @@ export class StaticBatchExecutor implements BlockExecutor {
 
   private async sequential<O>(job: BlockJob, start: number, why: string): Promise<StaticBatchResult<O>> {
     const mod = (await this.localModule()) as TransactionVMModule<O>
-    const vm = await mod.createTransactionVM(job.payload, 0)
-    const r = await executeSequential(vm, job.txCount, job.base)
+    const r = await runSequentialJob(mod, job, { engine: 'static-batch', threads: this.threads, start, fallback: `sequential: ${why}` })
     return {
       ...r,
       stats: {
-        engine: 'static-batch',
-        threads: this.threads,
-        executions: job.txCount,
-        validations: 0,
-        aborts: 0,
-        dependencyWaits: 0,
-        wallMs: performance.now() - start,
-        fallback: `sequential: ${why}`,
+        ...r.stats,
         planner: { predictor: this.predictor, conflicts: this.opts.conflicts ?? 'all', batches: 0, criticalPath: 0, maxBatch: 0, mispredictions: 0, reexecutions: 0, reexecMs: 0, planMs: 0, validateMs: 0 },
       },
     }
