@@ -9,8 +9,9 @@
  * a plain sequential run, or fails with `TransactionVMError` at the same lowest failing
  * transaction as the sequential run (which throws the VM's own error), and two parallel runs
  * of the same block are identical. Every parallel run must really run Block-STM (no
- * sequential fallback, `minParallelTxs: 0`; the serial mode that finishes conflict-heavy
- * blocks on one thread is exercised too, with its default budget). Variants: a slow state
+ * sequential fallback, `minParallelTxs: 0`; the serial mode, which keeps the committed
+ * prefix of a conflict-heavy block and runs the rest sequentially on the calling thread, is
+ * exercised too, with its default budget). Variants: a slow state
  * source (pre-block values fetched with latency), multi-byte numeric values, and negative
  * delta amounts (invalid: both engines must fail the block in the same transaction).
  *
@@ -62,7 +63,7 @@ interface Config {
   name: string
   threads: number
   lanes: number
-  /** undefined: the default serial fallback (one thread finishes pathological blocks). */
+  /** undefined: the default serial fallback (the calling thread finishes pathological blocks). */
   serialFallbackRatio?: number
 }
 // Infinity keeps every thread on the block however many aborts it takes (the plain

@@ -19,7 +19,7 @@ import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptio
 import { measureMemory } from '../bench/evmMemory.js'
 import type { HarnessOptions } from '../bench/harness.js'
 import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadParams } from '../workloads/index.js'
-import { UsageError, nonNegativeNumber, positiveInt } from './util.js'
+import { UsageError, nonNegativeNumber, positiveInt, positiveIntList } from './util.js'
 
 interface BenchOpts {
   workload?: string
@@ -29,7 +29,8 @@ interface BenchOpts {
   memory?: boolean
   txs: number
   accounts: number
-  threads: number
+  /** One thread count, or several (a sweep: one table row per count, with --workload/--block). */
+  threads: number[]
   engines?: string
   seed: number
   zipf?: number
@@ -152,7 +153,9 @@ async function single(o: BenchOpts): Promise<void> {
   const engines = parseEngines(o.engines, ['sequential', 'blockstm', 'ideal'], o.predictor)
   const harness = harnessOf(o)
   const b = await loadSingle(o)
-  const bench = await EvmBench.create({ engines, threads: o.threads, harness, runner: runnerOptions(o) })
+  if (o.threads.length > 1) return threadSweep(o, engines, harness, b)
+  const threads = o.threads[0]!
+  const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
   const bar = progress(o, b.label)
   let r: BlockBench
   try {
@@ -163,7 +166,7 @@ async function single(o: BenchOpts): Promise<void> {
   }
   if (o.json) process.stdout.write(JSON.stringify(r.engines, jsonReplacer) + '\n')
   else {
-    console.log(`${r.label}: block ${r.number}, ${r.txCount} transactions, ${r.gasUsed} gas, ${o.threads} threads`)
+    console.log(`${r.label}: block ${r.number}, ${r.txCount} transactions, ${r.gasUsed} gas, ${threads} threads`)
     console.table(Object.fromEntries(Object.entries(r.engines).map(([k, f]) => [k, engineRow(f)])))
     const bad = Object.entries(r.engines).filter(([, f]) => f.identical === false)
     if (r.reference === undefined) console.log('results not compared (neither sequential nor blockstm ran)')
@@ -171,6 +174,48 @@ async function single(o: BenchOpts): Promise<void> {
     else for (const [k, f] of bad) console.log(`${k}: results differ from ${r.reference}: ${f.mismatch}`)
   }
   if (!r.identical) process.exitCode = 1
+}
+
+/**
+ * `--threads 1,2,4,…` on one block: every thread count is a full bench of its own (its
+ * workers started for it and closed after), sequential included, so that each row's speedups
+ * are ratios of runs interleaved in the same rounds.
+ */
+async function threadSweep(o: BenchOpts, engines: BenchEngineName[], harness: HarnessOptions, b: BenchBlock): Promise<void> {
+  const byThreads: Record<string, BlockBench['engines']> = {}
+  let identical = true
+  for (const threads of o.threads) {
+    const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
+    const bar = progress(o, `${b.label} ${threads} threads`)
+    try {
+      const r = await bench.run(b, bar.onRound)
+      byThreads[threads] = r.engines
+      if (!r.identical) identical = false
+    } finally {
+      bar.stop()
+      await bench.close()
+    }
+  }
+  if (o.json) process.stdout.write(JSON.stringify({ label: b.label, txCount: b.block.transactions.length, threads: o.threads, byThreads }, jsonReplacer) + '\n')
+  else {
+    console.log(`${b.label}: ${b.block.transactions.length} transactions`)
+    const table: Record<string, Record<string, unknown>> = {}
+    for (const t of o.threads) {
+      const row: Record<string, unknown> = {}
+      for (const [e, f] of Object.entries(byThreads[t]!)) {
+        row[`${e} ms`] = f.ms
+        if (e !== 'sequential' && f.speedup !== undefined) row[`${e} ×`] = f.speedup
+      }
+      const bs = byThreads[t]!.blockstm
+      const id = byThreads[t]!.ideal
+      if (bs?.speedup !== undefined && id?.speedup !== undefined) row['× ideal'] = round(bs.speedup / id.speedup)
+      if (bs !== undefined) row['exec/tx'] = bs.executionsPerTx
+      table[`${t} threads`] = row
+    }
+    console.table(table)
+    console.log(identical ? 'results identical at every thread count' : 'results differ (see --json)')
+  }
+  if (!identical) process.exitCode = 1
 }
 
 async function mainnet(o: BenchOpts): Promise<void> {
@@ -184,7 +229,8 @@ async function mainnet(o: BenchOpts): Promise<void> {
     throw new UsageError((e as Error).message)
   }
   if (dirs.length === 0) throw new UsageError(`${root}: no block fixtures (directories with block.json)`)
-  const bench = await EvmBench.create({ engines, threads: o.threads, harness })
+  const threads = o.threads[0]!
+  const bench = await EvmBench.create({ engines, threads, harness })
   const bar = progress(o, 'mainnet')
   bar.tick(0, dirs.length)
   const results: BlockBench[] = []
@@ -209,7 +255,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
   }
   const meanSpeedup50 = meanSpeedup(results, o.minTxs)
   const counted = results.filter((r) => r.txCount >= o.minTxs).length
-  if (o.json) process.stdout.write(JSON.stringify({ threads: o.threads, minTxs: o.minTxs, blocksCounted: counted, blocks, meanSpeedup50 }, jsonReplacer) + '\n')
+  if (o.json) process.stdout.write(JSON.stringify({ threads, minTxs: o.minTxs, blocksCounted: counted, blocks, meanSpeedup50 }, jsonReplacer) + '\n')
   else {
     const table: Record<string, Record<string, unknown>> = {}
     for (const b of blocks) {
@@ -225,7 +271,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
       table[String(b.number)] = row
     }
     console.table(table)
-    console.log(`mean speedup (sequential ms / blockstm ms) over the ${counted} blocks with ≥ ${o.minTxs} transactions: ${meanSpeedup50 ?? 'n/a'} (${o.threads} threads)`)
+    console.log(`mean speedup (sequential ms / blockstm ms) over the ${counted} blocks with ≥ ${o.minTxs} transactions: ${meanSpeedup50 ?? 'n/a'} (${threads} threads)`)
   }
   if (differ) process.exitCode = 1
 }
@@ -234,7 +280,8 @@ async function scaling(o: BenchOpts): Promise<void> {
   const engines = parseEngines(o.engines, ['sequential', 'blockstm'], o.predictor)
   const harness = harnessOf(o)
   const sizes = parseSizes(o.sizes)
-  const bench = await EvmBench.create({ engines, threads: o.threads, harness })
+  const threads = o.threads[0]!
+  const bench = await EvmBench.create({ engines, threads, harness })
   const rows: Array<Record<string, unknown>> = []
   let differ = false
   try {
@@ -264,7 +311,7 @@ async function scaling(o: BenchOpts): Promise<void> {
     const last = (rows.at(-1)![e] as { msPerTx: number }).msPerTx
     growth[e] = round(last / first - 1)
   }
-  if (o.json) process.stdout.write(JSON.stringify({ threads: o.threads, sizes: rows, timePerTxGrowth: growth }) + '\n')
+  if (o.json) process.stdout.write(JSON.stringify({ threads, sizes: rows, timePerTxGrowth: growth }) + '\n')
   else {
     const table: Record<string, Record<string, unknown>> = {}
     for (const r of rows) {
@@ -295,7 +342,7 @@ async function memory(o: BenchOpts): Promise<void> {
   const bar = progress(o, 'memory')
   bar.tick(0, engines.length)
   let i = 0
-  const r = await measureMemory({ source, engines, threads: o.threads, runs: o.memoryRuns, onEngine: () => bar.tick(i++) }).finally(() => bar.stop())
+  const r = await measureMemory({ source, engines, threads: o.threads[0]!, runs: o.memoryRuns, onEngine: () => bar.tick(i++) }).finally(() => bar.stop())
   if (o.json) process.stdout.write(JSON.stringify(r) + '\n')
   else console.table(r)
 }
@@ -311,7 +358,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--memory', 'peak RSS per engine, each engine in its own child process (with --workload or --block)')
     .option('--txs <n>', 'transactions of a generated block', positiveInt('--txs'), 2000)
     .option('--accounts <n>', 'contention knob of a generated block (see `blockstm workload`)', positiveInt('--accounts'), 10000)
-    .option('--threads <n>', 'worker threads of blockstm and ideal', positiveInt('--threads'), 2)
+    .option('--threads <list>', 'worker threads of blockstm and ideal; a list (1,2,4,8) times each count in turn (--workload/--block)', positiveIntList('--threads'), [2])
     .option('--engines <list>', `comma-separated, of ${ENGINE_NAMES.join(', ')}, static-batch:<predictor> (default sequential,blockstm,ideal)`)
     .option('--predictor <name>', 'predictor of the static-batch engine (address, address-optimistic, access-list, oracle)')
     .option('--read-latency-us <us>', 'simulate a slow state source: each first read of a pre-block location waits this long', nonNegativeNumber('--read-latency-us'))
@@ -330,6 +377,7 @@ export function registerBenchCommand(program: Command): void {
       const modes = [o.workload !== undefined, o.block !== undefined, o.mainnet !== undefined, o.scaling === true].filter(Boolean).length
       if (modes !== 1) throw new UsageError('bench: give exactly one of --workload <kind>, --block <dir>, --mainnet [dir], --scaling')
       if (o.workload !== undefined) workloadParams(o, o.workload)
+      if (o.threads.length > 1 && (o.memory || o.mainnet !== undefined || o.scaling)) throw new UsageError('a list of --threads is for --workload or --block only')
       if (o.memory) {
         if (o.workload === undefined && o.block === undefined) throw new UsageError('--memory needs --workload or --block')
         return memory(o)

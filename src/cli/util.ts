@@ -17,6 +17,16 @@ export function positiveInt(name: string): (v: string) => number {
   }
 }
 
+/** A comma-separated list of distinct positive integers, e.g. `1,2,4`. */
+export function positiveIntList(name: string): (v: string) => number[] {
+  const one = positiveInt(name)
+  return (v: string) => {
+    const xs = v.split(',').map((x) => one(x.trim()))
+    if (new Set(xs).size !== xs.length) throw new InvalidArgumentError(`${name}: a thread count appears twice`)
+    return xs
+  }
+}
+
 export function nonNegativeNumber(name: string): (v: string) => number {
   return (v: string) => {
     const n = Number(v)

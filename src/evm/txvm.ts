@@ -25,6 +25,7 @@ import type { IncarnationView, TransactionVM } from '../executor/types.js'
 import { BlockSTMStateManager, LazyAccount, PendingRead } from './stateManager.js'
 import { getKZG, nativeEcrecover } from './crypto.js'
 import { keccak256 } from './keccak.js'
+import { enableJumpAnalysisCache } from './jumpAnalysis.js'
 import { blockHashFor, type BlockHashes } from './fixtures.js'
 
 export interface EvmBlockPayload {
@@ -71,10 +72,25 @@ export interface EvmTxOutput {
  */
 class ParamsOnceCommon extends Common {
   private appliedParams: ReadonlySet<object> = new Set()
+  private eipSet: ReadonlySet<number> = new Set()
+  private eipSetOf: readonly number[] | undefined
   override updateParams(params: Parameters<Common['updateParams']>[0]): void {
     if (this.appliedParams.has(params)) return
     super.updateParams(params)
     this.appliedParams = new Set([...this.appliedParams, params])
+  }
+  /**
+   * The EVM asks this at every step; @ethereumjs answers with `Array.includes` over ~100
+   * EIPs. Common replaces (never mutates) `_activatedEIPsCache` when the rules change, so a
+   * set built from the array it currently holds answers the same.
+   */
+  override isActivatedEIP(eip: number): boolean {
+    const current = (this as unknown as { _activatedEIPsCache: readonly number[] })._activatedEIPsCache
+    if (current !== this.eipSetOf) {
+      this.eipSet = new Set(current)
+      this.eipSetOf = current
+    }
+    return this.eipSet.has(eip)
   }
 }
 
@@ -151,6 +167,7 @@ export async function createBindingVM(common: Common): Promise<{ vm: VM; sm: Blo
     },
   }
   const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  await enableJumpAnalysisCache(vm.evm)
   const evm = vm.evm as unknown as {
     runCall: (opts: { message?: unknown }) => Promise<unknown>
     _addToBalance: (toAccount: Account, message: { to: Address; value: bigint }) => Promise<void>

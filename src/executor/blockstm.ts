@@ -27,7 +27,8 @@ import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTableFullError } from '../mvmemory/locationTable.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
-import { ExecutorLane, OutputBuffer, TransactionFailure, settleLanes, type TraceEvent } from './executor.js'
+import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
+import { committedPrefix, runSequentialTail, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
@@ -48,8 +49,10 @@ export interface BlockSTMOptions {
   minParallelTxs?: number
   /**
    * Serial fallback: once aborts + dependency waits exceed this fraction of the block's
-   * transactions, only one thread keeps taking tasks (default 0.5; Infinity disables).
-   * Bounds the wasted executions of pathological blocks; reported in `stats.fallback`.
+   * transactions (or the progress made so far, see the scheduler), the threads stop and the
+   * calling thread runs the rest of the block sequentially after the committed prefix
+   * (default 0.5; Infinity disables). Bounds the wasted work of pathological blocks;
+   * reported in `stats.fallback`.
    */
   serialFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
@@ -230,28 +233,52 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }, l === 0).run())
+        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, out, trace)
     }
     const scheduler = new Scheduler(mem)
-    if (!scheduler.done()) throw new Error('invariant broken: executor loops returned before the block was done')
+    let tail: TailResult<O> | undefined
+    if (!scheduler.done()) {
+      if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
+      tail = await this.finishSequentially<O>(job, mv, scheduler, trace)
+    }
+    const prefix = tail?.from ?? job.txCount
     const outputs: O[] = new Array(job.txCount)
-    for (let tx = 0; tx < job.txCount; tx++) {
+    for (let tx = 0; tx < prefix; tx++) {
       if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
       const o = out.outputs.get(tx)
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O
     }
-    const writes = mv.finalWrites(job.txCount).sort((a, b) => compareKeys(a[0], b[0]))
+    for (let tx = prefix; tx < job.txCount; tx++) outputs[tx] = tail!.outputs[tx]!
+    const writes = (tail?.writes ?? mv.finalWrites(job.txCount)).sort((a, b) => compareKeys(a[0], b[0]))
     const s = scheduler.stats()
     const stats: ExecutionStats = { engine: 'blockstm', threads: this.threads, ...s, wallMs: performance.now() - start }
-    if (scheduler.serial()) {
-      stats.fallback = `serial: aborts + dependency waits exceeded the budget; one thread from transaction ${scheduler.serialAt()} on`
+    if (tail !== undefined) {
+      stats.executions += job.txCount - prefix
+      stats.validations += tail.validations
+      stats.fallback = `serial: aborts + dependency waits exceeded the budget at transaction ${scheduler.serialAt()}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
     }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
+  }
+
+  /** Serial mode: the committed prefix stands, the calling thread runs the rest (sequentialTail.ts). */
+  private async finishSequentially<O>(job: BlockJob, mv: MVMemory, scheduler: Scheduler, trace?: TraceEvent[]): Promise<TailResult<O>> {
+    const prefix = committedPrefix(mv, scheduler, job.txCount)
+    const from = prefix.from
+    const mod = (await this.localModule()) as TransactionVMModule<O>
+    const vm = await mod.createTransactionVM(job.payload, 0)
+    const t0 = trace !== undefined ? performance.timeOrigin + performance.now() : 0
+    const tail = await runSequentialTail(vm, mv, prefix, job, (tx, e) => new TransactionVMError(tx, errorMessage(e)))
+    if (trace !== undefined && from < job.txCount) {
+      // One bar for the whole tail, on the calling thread's row (thread -1).
+      const end = performance.timeOrigin + performance.now()
+      trace.push({ thread: -1, lane: 0, kind: 'execute', tx: from, lastTx: job.txCount - 1, incarnation: 0, start: t0, end, outcome: 'recorded' })
+    }
+    return tail
   }
 
   private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * The executor loop that every thread (every lane of every thread) runs (Block-STM §3,
  * Algorithm 1): take a task from the collaborative scheduler, run it, and let the task's
- * completion hand back the follow-up task, until the scheduler declares the block done.
+ * completion hand back the follow-up task, until the scheduler declares the block done, or
+ * until the block switches to serial mode (then the calling thread finishes it alone).
  *
  * - Execution task (txIdx, incarnation): run the transaction VM against a
  *   {@link BlockSTMView}. If it stopped on an ESTIMATE (or `dependOn`), suspend it on the
@@ -61,6 +62,8 @@ export interface TraceEvent {
   end: number
   outcome: 'recorded' | 'suspended' | 'valid' | 'aborted' | 'stale'
   blocker?: number
+  /** Serial mode: the calling thread's (thread -1) sequential run of transactions tx..lastTx. */
+  lastTx?: number
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -80,8 +83,6 @@ export class ExecutorLane<O> {
     private readonly out: OutputBuffer<O>,
     /** When set, every task is appended to it (for timelines); off on the hot path otherwise. */
     private readonly trace?: { thread: number; lane: number; events: TraceEvent[] },
-    /** The lane that keeps taking tasks once the block switches to serial mode. */
-    private readonly leader = false,
   ) {
     this.view = new BlockSTMView(mv, scheduler, this.reads)
     this.validator = new Validator(mv)
@@ -93,13 +94,12 @@ export class ExecutorLane<O> {
     let idle = 0
     while (!scheduler.done()) {
       if (mem.aborted()) throw new EngineAbortedError()
+      // Serial mode: stop between tasks; the calling thread finishes the block
+      // (sequentialTail.ts). A task in hand is dropped: its transaction is re-checked there.
+      if (scheduler.serial()) return
       if (task.kind === TASK_EXECUTE) await this.tryExecute(task)
       if (task.kind === TASK_VALIDATE) this.needsReexecution(task)
       if (task.kind === TASK_NONE) {
-        if (!this.leader && scheduler.serial()) {
-          await scheduler.sleepUntilDone(5)
-          continue
-        }
         scheduler.nextTask(task)
         if (task.kind === TASK_NONE) {
           // Nothing to hand out right now: let other lanes of this thread progress.

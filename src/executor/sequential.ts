@@ -101,17 +101,28 @@ export async function runSequentialJob<O>(
   return { ...r, stats }
 }
 
-/** Runs transactions 0..txCount-1 in order. */
+/**
+ * Runs transactions from..txCount-1 in order on `base` (the state before transaction
+ * `from`). `failure` turns a VM exception of transaction i into the error thrown.
+ */
 export async function executeSequential<O>(
   vm: TransactionVM<O>,
   txCount: number,
   base: BaseState,
+  from = 0,
+  failure?: (tx: number, e: unknown) => Error,
 ): Promise<SequentialResult<O>> {
   const view = new SequentialView(base)
   const outputs: O[] = new Array(txCount)
-  for (let i = 0; i < txCount; i++) outputs[i] = await vm.execute(i, view)
+  for (let i = from; i < txCount; i++) {
+    try {
+      outputs[i] = await vm.execute(i, view)
+    } catch (e) {
+      throw failure === undefined ? e : failure(i, e)
+    }
+  }
   await view.settleAll()
-  // The block's state diff: locations whose final value differs from the pre-block value.
+  // The state diff: locations whose final value differs from their value in `base`.
   const writes: Array<[LocationKey, LocationValue]> = []
   for (const k of [...view.state.keys()].sort()) {
     const key = stringToKey(k)

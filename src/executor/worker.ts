@@ -29,7 +29,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
     for (let l = 0; l < msg.lanes; l++) {
       const vm = await mod.createTransactionVM(msg.payload, l)
       const trace = events && { thread: init.workerIndex, lane: l, events }
-      lanes.push(new ExecutorLane(mv, scheduler, faults.wrapVM(vm, msg.faults, init.workerIndex), out, trace, init.workerIndex === 0 && l === 0).run())
+      lanes.push(new ExecutorLane(mv, scheduler, faults.wrapVM(vm, msg.faults, init.workerIndex), out, trace).run())
     }
     await settleLanes(mem, lanes)
     return { type: 'done', seq: msg.seq, outputs: encodeOutputs(out), trace: events }

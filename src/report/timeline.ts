@@ -52,7 +52,7 @@ export function renderTimelineSVG(events: readonly TraceEvent[], opts: TimelineO
     const y = top + i * rowH
     out.push(`<rect x="${left}" y="${y}" width="${width}" height="${rowH - 4}" fill="${i % 2 ? '#f7f7f7' : '#efefef'}"/>`)
     const [t, ln] = l.split('.')
-    out.push(`<text x="${left - 6}" y="${y + rowH / 2}" text-anchor="end">thread ${t} lane ${ln}</text>`)
+    out.push(`<text x="${left - 6}" y="${y + rowH / 2}" text-anchor="end">${t === '-1' ? 'caller (serial)' : `thread ${t} lane ${ln}`}</text>`)
   })
   for (const e of events) {
     const row = rowOf.get(`${e.thread}.${e.lane}`)!
@@ -61,7 +61,8 @@ export function renderTimelineSVG(events: readonly TraceEvent[], opts: TimelineO
     const w = Math.max(0.6, x(e.end) - xs)
     const h = rowH - 4
     const [by, bh] = e.kind === 'execute' ? [y + 1, h - 2] : [y + h / 2 + 1, h / 2 - 2]
-    const tip = `${e.kind} tx ${e.tx} inc ${e.incarnation}: ${e.outcome}${e.blocker !== undefined ? ` on tx ${e.blocker}` : ''} (${(e.end - e.start).toFixed(3)} ms)`
+    const what = e.lastTx !== undefined ? `sequential tail tx ${e.tx}..${e.lastTx}` : `${e.kind} tx ${e.tx} inc ${e.incarnation}: ${e.outcome}`
+    const tip = `${what}${e.blocker !== undefined ? ` on tx ${e.blocker}` : ''} (${(e.end - e.start).toFixed(3)} ms)`
     out.push(`<rect x="${xs.toFixed(2)}" y="${by}" width="${w.toFixed(2)}" height="${bh}" fill="${OUTCOME_COLORS[e.outcome]}" stroke="white" stroke-width="0.3"><title>${esc(tip)}</title></rect>`)
     if (e.kind === 'execute' && w > 14) out.push(`<text x="${(xs + w / 2).toFixed(2)}" y="${by + bh / 2 + 3}" text-anchor="middle" fill="white" font-size="8">${e.tx}</text>`)
   }

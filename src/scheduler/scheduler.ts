@@ -25,11 +25,11 @@
  * - `done` is declared only when both indices are past the block, no task is active, and no
  *   index was decreased while checking (the `decrease_cnt` double read);
  * - serial mode: once aborts + dependency waits exceed the block's budget (or the progress
- *   made so far, see `chargeWaste`), `SERIAL` is set
- *   and from then on only the leader lane takes new tasks (others finish the task in hand
- *   and sleep until done). One thread executing in index order re-executes each remaining
- *   transaction about once, which bounds the total work of pathological blocks; the
- *   algorithm (and so the result) is unchanged;
+ *   made so far, see `chargeWaste`), `SERIAL` is set and every lane stops taking tasks (the
+ *   task in hand is dropped); the block is then never `done` here: the executor keeps the
+ *   committed prefix and runs the rest sequentially (src/executor/sequentialTail.ts), which
+ *   bounds the total work of pathological blocks to about one execution per transaction
+ *   past the switch;
  * - locks nest only blocker-before-dependent, and a dependent always has the higher index,
  *   so lock order follows transaction order and cannot deadlock.
  */
@@ -126,12 +126,6 @@ export class Scheduler {
     if (waste > Math.min(budget, Math.max(16, progress))) {
       if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
     }
-  }
-
-  /** Resolves when the block is done or after `ms` (for lanes with nothing to do). */
-  async sleepUntilDone(ms: number): Promise<void> {
-    const w = Atomics.waitAsync(this.i32, H.DONE, 0, ms)
-    if (w.async) await w.value
   }
 
   private rec(tx: number): number {
