@@ -29,6 +29,7 @@ import { MapBaseState } from '../executor/baseState.js'
 import { blockHashFor, createEvmExecutor, preStateEntries, type EvmBlockResult, type EvmExecutor, type PostState } from '../evm/index.js'
 import { putPreState, slotBytes } from '../evm/state.js'
 import { commonFor, type EvmBlockPayload } from '../evm/txvm.js'
+import { createSenderTable } from '../evm/senderTable.js'
 import type { BenchBlock } from './evmBlock.js'
 import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
 
@@ -133,7 +134,8 @@ class IdealRunner implements EngineRunner {
   async run(b: BenchBlock): Promise<RunOutcome> {
     let job = this.jobs.get(b)
     if (job === undefined) this.jobs.set(b, (job = idealJob(b)))
-    const { wallMs } = await this.ex.execute(job)
+    // A fresh sender table per run (like executeBlock's), or later runs would recover nothing.
+    const { wallMs } = await this.ex.execute({ ...job, payload: { ...job.payload, senderTable: createSenderTable(job.txCount) } })
     return { ms: wallMs, engineMs: wallMs }
   }
   close(): Promise<void> {

@@ -31,6 +31,7 @@ import { type BlockHashes } from './fixtures.js'
 import { orderedTrieRoot } from './orderedTrie.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
+import { createSenderTable } from './senderTable.js'
 import type { PostState, PreState } from './types.js'
 
 export * from './errors.js'
@@ -235,6 +236,7 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
     blockHashes: [...(args.blockHashes ?? new Map())],
     crypto,
     coinbaseDelta: opts.coinbaseDelta ?? true,
+    senderTable: createSenderTable(n),
   }
   const prev = prevSameSenderFromHints(args.senderHints, n)
   if (prev !== undefined) payload.prevSameSender = prev

@@ -4,7 +4,8 @@
  * Invariants:
  * - The payload ({@link EvmBlockPayload}) is structured-cloneable: the block as RLP, its
  *   hardfork, BLOCKHASH table, and flags. The decoded block is cached per payload object (all
- *   lanes of a thread share it); senders are recovered here, lazily, and cached by tx index.
+ *   lanes of a thread share it); senders are recovered lazily, each once per block across all
+ *   threads when the payload carries a sender table (senderTable.ts).
  * - One @ethereumjs VM per lane (runTx is not re-entrant), reused across blocks with the same
  *   rules; its {@link BlockSTMStateManager} is re-pointed at each incarnation's view.
  * - `execute` is deterministic in the values it reads. It first declares the dependency on the
@@ -26,6 +27,7 @@ import { BlockSTMStateManager, LazyAccount, PendingRead } from './stateManager.j
 import { getKZG, nativeEcrecover } from './crypto.js'
 import { keccak256 } from './keccak.js'
 import { enableJumpAnalysisCache } from './jumpAnalysis.js'
+import { SenderTable } from './senderTable.js'
 import { blockHashFor, type BlockHashes } from './fixtures.js'
 
 export interface EvmBlockPayload {
@@ -41,6 +43,11 @@ export interface EvmBlockPayload {
   crypto?: 'native' | 'default'
   /** Record fee-recipient credits as deltas (default true). */
   coinbaseDelta?: boolean
+  /**
+   * Senders recovered once per block and shared by every thread ({@link createSenderTable};
+   * fresh for each run). Without it each thread recovers the senders it needs itself.
+   */
+  senderTable?: SharedArrayBuffer
 }
 
 /** What one transaction produced (structured-cloneable). */
@@ -111,6 +118,7 @@ export async function commonFor(hardfork: string, eips: number[] | undefined, cr
 
 interface BlockContext {
   block: Block
+  senders: SenderTable | undefined
   hashes: BlockHashes
   prev: Int32Array | undefined
   /** Lazily computed prev-same-sender table (when the payload has none). */
@@ -141,6 +149,7 @@ async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
       const block = createBlockFromRLP(p.blockRlp, { common })
       return {
         block,
+        senders: p.senderTable !== undefined ? new SenderTable(p.senderTable, block.transactions) : undefined,
         hashes: new Map(p.blockHashes),
         prev: p.prevSameSender,
         scanned: 0,
@@ -207,9 +216,10 @@ async function laneFor(p: EvmBlockPayload, lane: number, ctx: BlockContext): Pro
   return l
 }
 
-function senderOf(block: Block, i: number): string | undefined {
+function senderOf(ctx: BlockContext, i: number): string | undefined {
+  if (ctx.senders !== undefined && !ctx.senders.ensure(i)) return undefined
   try {
-    return block.transactions[i]!.getSenderAddress().toString()
+    return ctx.block.transactions[i]!.getSenderAddress().toString()
   } catch {
     return undefined
   }
@@ -217,9 +227,10 @@ function senderOf(block: Block, i: number): string | undefined {
 
 function prevSameSender(ctx: BlockContext, i: number): number {
   if (ctx.prev !== undefined) return ctx.prev[i] ?? -1
+  if (ctx.senders !== undefined && ctx.scanned <= i) ctx.senders.ensureRange(ctx.scanned, i)
   for (; ctx.scanned <= i; ctx.scanned++) {
     const j = ctx.scanned
-    const s = senderOf(ctx.block, j)
+    const s = senderOf(ctx, j)
     ctx.lazyPrev[j] = s === undefined ? -1 : (ctx.lastBySender.get(s) ?? -1)
     if (s !== undefined) ctx.lastBySender.set(s, j)
   }
@@ -293,6 +304,9 @@ export async function createTransactionVM(payload: unknown, lane: number): Promi
   const coinbaseDelta = p.coinbaseDelta ?? true
   return {
     async execute(i: number, view: IncarnationView): Promise<EvmTxOutput> {
+      // This transaction's sender first: the threads executing the transactions just below
+      // are recovering theirs meanwhile, so the scan below rarely waits for one.
+      ctx.senders?.ensure(i)
       const prev = prevSameSender(ctx, i)
       if (prev >= 0) view.dependOn(prev)
       l.chain.hashes = ctx.hashes
