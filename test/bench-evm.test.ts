@@ -1,6 +1,7 @@
 /**
  * `blockstm bench` on tiny EVM blocks (fast harness: 1 warm-up round, 1 timed round): the JSON
- * shape, identical results across engines, the --block / --mainnet / --memory modes, and exit
+ * shape, identical results across engines, the --block / --mainnet / --memory / thread-list
+ * modes, `blockstm workload` fixtures, and exit
  * status 2 with a one-line message on bad input. Nothing here is timed.
  */
 import { spawnSync } from 'node:child_process'
@@ -14,8 +15,8 @@ import { generateWorkload, writeFixture } from '../src/workloads/index.js'
 const bin = fileURLToPath(new URL('../bin/blockstm.js', import.meta.url))
 const FAST = ['--min-warmup', '1', '--max-warmup', '1', '--rounds', '1', '--threads', '2']
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 120_000 })
+function cli(args: string[], command = 'bench'): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, command, ...args], { encoding: 'utf8', timeout: 120_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -67,6 +68,29 @@ describe('blockstm bench', () => {
     expect(typeof out.meanSpeedup50).toBe('number')
   })
 
+  it('--threads 1,2 times every engine at each thread count, sequential included', () => {
+    const fast = FAST.slice(0, -2)
+    const r = cli(['--workload', 'raw', '--txs', '30', '--accounts', '100', '--threads', '1,2', '--json', ...fast])
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(out.threads).toEqual([1, 2])
+    expect(out.txCount).toBe(30)
+    for (const t of ['1', '2']) checkEngines(out.byThreads[t], ['sequential', 'blockstm', 'ideal'])
+  })
+
+  it('blockstm workload writes a fixture that bench --block reads', () => {
+    const dir = join(tmp, 'generated')
+    const w = cli(['--kind', 'nft', '--txs', '20', '--accounts', '2', '--out', dir], 'workload')
+    expect(w.status, w.stderr).toBe(0)
+    expect(w.stdout).toMatch(/^nft-t20-a2-s1: 20 transactions/)
+    const b = cli(['--block', dir, '--engines', 'sequential,blockstm', '--json', ...FAST])
+    expect(b.status, b.stderr).toBe(0)
+    checkEngines(JSON.parse(b.stdout), ['sequential', 'blockstm'])
+    const bad = cli(['--kind', 'nope', '--out', dir], 'workload')
+    expect(bad.status).toBe(2)
+    expect(bad.stderr).toMatch(/^blockstm: --kind: unknown kind "nope"/)
+  })
+
   it('--memory reports peak RSS per engine from child processes', () => {
     const r = cli(['--workload', 'raw', '--txs', '30', '--accounts', '100', '--memory', '--memory-runs', '1', '--json', '--threads', '2'])
     expect(r.status, r.stderr).toBe(0)
@@ -82,6 +106,9 @@ describe('blockstm bench', () => {
     [['--txs', '10']],
     [['--workload', 'raw', '--block', tmp]],
     [['--workload', 'raw', '--txs', '0']],
+    [['--workload', 'raw', '--threads', '2,2']],
+    [['--workload', 'raw', '--threads', '1,x']],
+    [['--mainnet', tmp, '--threads', '1,2']],
   ])('bad input %j exits 2 with one line', (args) => {
     const r = cli(args)
     expect(r.status).toBe(2)

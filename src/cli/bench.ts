@@ -357,7 +357,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--scaling', 'time/tx of erc20 blocks of --sizes transactions, conflict-free accounts')
     .option('--memory', 'peak RSS per engine, each engine in its own child process (with --workload or --block)')
     .option('--txs <n>', 'transactions of a generated block', positiveInt('--txs'), 2000)
-    .option('--accounts <n>', 'contention knob of a generated block (see `blockstm workload`)', positiveInt('--accounts'), 10000)
+    .option('--accounts <n>', 'contention knob of a generated block (see `blockstm workload --help`)', positiveInt('--accounts'), 10000)
     .option('--threads <list>', 'worker threads of blockstm and ideal; a list (1,2,4,8) times each count in turn (--workload/--block)', positiveIntList('--threads'), [2])
     .option('--engines <list>', `comma-separated, of ${ENGINE_NAMES.join(', ')}, static-batch:<predictor> (default sequential,blockstm,ideal)`)
     .option('--predictor <name>', 'predictor of the static-batch engine (address, address-optimistic, access-list, oracle)')

@@ -9,6 +9,7 @@ import { registerEthtestCommand } from './ethtest.js'
 import { registerBenchCommand } from './bench.js'
 import { registerReportCommand } from './report.js'
 import { registerAdversarialCommand } from './adversarial.js'
+import { registerWorkloadCommand } from './workload.js'
 import { fail } from './util.js'
 
 const program = new Command()
@@ -24,6 +25,7 @@ registerEthtestCommand(program)
 registerBenchCommand(program)
 registerReportCommand(program)
 registerAdversarialCommand(program)
+registerWorkloadCommand(program)
 
 try {
   await program.parseAsync(process.argv)
