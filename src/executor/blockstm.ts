@@ -17,8 +17,8 @@
  * (`onWorkerFailure: 'sequential'`, reported in `stats.fallback`) or fails with
  * {@link WorkerFailureError}. No partial result is ever returned.
  */
-import type { Worker } from 'node:worker_threads'
-import { siblingUrl, startWorker } from './workerStart.js'
+import { siblingUrl } from './workerStart.js'
+import { WorkerFailureError, WorkerPool } from './workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
 import { loadVMModule, moduleUrl } from './engine.js'
 import type { TransactionVMModule } from './types.js'
@@ -30,6 +30,8 @@ import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
+
+export { WorkerFailureError }
 import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
@@ -78,14 +80,6 @@ class CapacityReport extends Error {
   }
 }
 
-/** A worker thread crashed, exited, hung or answered garbage during a block. */
-export class WorkerFailureError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'WorkerFailureError'
-  }
-}
-
 /** Per-block options of this engine. */
 export interface BlockJobInternals {
   /** Fault injection (tests only). */
@@ -100,13 +94,6 @@ export interface TracedBlockResult<O> extends BlockResult<O> {
 
 const workerUrl = siblingUrl(import.meta.url, 'worker')
 
-interface Slot {
-  worker: Worker
-  ready: Promise<void>
-  pending?: { seq: number; resolve: (r: WorkerReply) => void }
-  dead?: string
-}
-
 export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<BlockSTMExecutor> {
   const ex = new BlockSTMExecutor(opts)
   await ex.start()
@@ -118,7 +105,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   readonly threads: number
   private readonly lanes: number
   private readonly mem: SharedMemory
-  private readonly slots: Slot[] = []
+  private readonly pool: WorkerPool<WorkerReply> | undefined
   private seq = 0
   private closed = false
   private localMod?: Promise<TransactionVMModule>
@@ -133,13 +120,21 @@ export class BlockSTMExecutor implements BlockExecutor {
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
+    if (this.threads > 1) {
+      const mem = this.mem
+      const init: Omit<WorkerInit, 'workerIndex'> = { buffer: mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(opts.vmModule) }
+      this.pool = new WorkerPool<WorkerReply>({
+        url: workerUrl,
+        count: this.threads,
+        init: (workerIndex) => ({ ...init, workerIndex }) satisfies WorkerInit,
+        onFailure: () => mem.abort(),
+        failReply: (seq, why) => ({ type: 'error', seq, aborted: false, name: 'WorkerFailureError', message: why }),
+      })
+    }
   }
 
   async start(): Promise<void> {
-    if (this.threads > 1) {
-      for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn(i))
-      await Promise.all(this.slots.map((s) => s.ready))
-    }
+    await this.pool?.start()
     // Load the VM module here too: used for threads = 1, small blocks and fallbacks.
     await this.localModule()
   }
@@ -147,46 +142,6 @@ export class BlockSTMExecutor implements BlockExecutor {
   private localModule(): Promise<TransactionVMModule> {
     this.localMod ??= loadVMModule(this.opts.vmModule)
     return this.localMod
-  }
-
-  private spawn(index: number): Slot {
-    const init: WorkerInit = { buffer: this.mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(this.opts.vmModule), workerIndex: index }
-    const worker = startWorker(workerUrl, init)
-    const slot: Slot = { worker, ready: Promise.resolve() }
-    slot.ready = new Promise<void>((resolve, reject) => {
-      const fail = (why: string) => {
-        slot.dead = why
-        this.mem.abort()
-        const p = slot.pending
-        slot.pending = undefined
-        p?.resolve({ type: 'error', seq: p.seq, aborted: false, name: 'WorkerFailureError', message: why })
-        reject(new WorkerFailureError(why))
-      }
-      worker.on('message', (m: WorkerReply) => {
-        if (m?.type === 'ready') return resolve()
-        const p = slot.pending
-        if (p === undefined) return
-        slot.pending = undefined
-        p.resolve(m)
-      })
-      worker.on('error', (e) => fail(`worker ${index} crashed: ${e.message}`))
-      worker.on('exit', (code) => {
-        if (!this.closed) fail(`worker ${index} exited with code ${code}`)
-      })
-    })
-    slot.ready.catch(() => {})
-    return slot
-  }
-
-  /** Replaces dead workers so the pool is usable again. */
-  private async heal(): Promise<void> {
-    for (let i = 0; i < this.slots.length; i++) {
-      if (this.slots[i]!.dead !== undefined) {
-        await this.slots[i]!.worker.terminate().catch(() => {})
-        this.slots[i] = this.spawn(i)
-      }
-    }
-    await Promise.all(this.slots.map((s) => s.ready))
   }
 
   async execute<O>(job: BlockJob & BlockJobInternals): Promise<TracedBlockResult<O>> {
@@ -204,10 +159,10 @@ export class BlockSTMExecutor implements BlockExecutor {
           return await this.sequential<O>(job, start, e.message)
         }
         if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
-          await this.heal()
+          await this.pool?.heal()
           return await this.sequential<O>(job, start, e.message)
         }
-        if (e instanceof WorkerFailureError) await this.heal()
+        if (e instanceof WorkerFailureError) await this.pool?.heal()
         throw e
       }
     } finally {
@@ -221,7 +176,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   }
 
   private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
-    if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
+    if (this.pool?.anyDead()) await this.pool.heal()
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     this.layout.prepare(job, ++this.seq, Number.isFinite(ratio) ? Math.max(16, Math.floor(job.txCount * ratio)) : -1)
     const mem = this.mem
@@ -284,13 +239,8 @@ export class BlockSTMExecutor implements BlockExecutor {
   private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {
     const seq = this.seq
     const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, faults: job.faults, trace: trace !== undefined }
-    const replies = this.slots.map(
-      (slot) =>
-        new Promise<WorkerReply>((resolve) => {
-          slot.pending = { seq, resolve }
-          slot.worker.postMessage(msg)
-        }),
-    )
+    const pool = this.pool!
+    const replies = pool.request(seq, msg)
     const deadline = this.opts.deadlineMs ?? 600_000
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -303,13 +253,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       // Give healthy workers a moment to notice the abort; replace those that do not.
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 1000))
       const late = await Promise.race([all, grace])
-      for (const slot of this.slots) {
-        if (slot.pending !== undefined) {
-          slot.dead = 'did not answer before the deadline'
-          slot.pending = undefined
-          void slot.worker.terminate()
-        }
-      }
+      pool.abandonPending('did not answer before the deadline')
       clearTimeout(timer)
       if (late === 'timeout') throw new WorkerFailureError(`block exceeded its ${deadline} ms deadline; unresponsive workers were replaced`)
       throw new WorkerFailureError(`block exceeded its ${deadline} ms deadline`)
@@ -326,7 +270,7 @@ export class BlockSTMExecutor implements BlockExecutor {
         if (!r.aborted && r.name === 'LocationTableFullError') capacity ??= new LocationTableFullError()
         if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
-        this.slots[i]!.dead = 'answered a malformed message'
+        pool.markDead(i, 'answered a malformed message')
         failure ??= `worker ${i} answered a malformed message`
       }
     }
@@ -342,6 +286,6 @@ export class BlockSTMExecutor implements BlockExecutor {
 
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+    await this.pool?.close()
   }
 }

@@ -26,8 +26,8 @@
  * crashes or exits aborts the block; the pool is replaced and the block re-run sequentially
  * (`stats.fallback`).
  */
-import type { Worker } from 'node:worker_threads'
-import { siblingUrl, startWorker } from '../executor/workerStart.js'
+import { siblingUrl } from '../executor/workerStart.js'
+import { WorkerFailureError, WorkerPool } from '../executor/workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult } from '../executor/engine.js'
 import { loadVMModule, moduleUrl } from '../executor/engine.js'
 import type { TransactionVM, TransactionVMModule } from '../executor/types.js'
@@ -39,7 +39,7 @@ import { OutputBuffer, TransactionFailure } from '../executor/executor.js'
 import { decodeInto, type WorkerInit } from '../executor/protocol.js'
 import { runSequentialJob } from '../executor/sequential.js'
 import { compareKeys } from '../executor/keys.js'
-import { TransactionVMError, WorkerFailureError } from '../executor/blockstm.js'
+import { TransactionVMError } from '../executor/blockstm.js'
 import { planBatches } from './plan.js'
 import { C, CMD_END, CMD_RUN, CTRL_WORDS, ST_RECORDED, TxRunner } from './runner.js'
 import type { PlannerBlockMessage, PlannerReply } from './protocol.js'
@@ -67,13 +67,6 @@ export interface StaticBatchResult<O> extends BlockResult<O> {
 
 const workerUrl = siblingUrl(import.meta.url, 'worker')
 
-interface Slot {
-  worker: Worker
-  ready: Promise<void>
-  pending?: { seq: number; resolve: (r: PlannerReply) => void }
-  dead?: string
-}
-
 export async function createStaticBatchExecutor(opts: StaticBatchOptions): Promise<StaticBatchExecutor> {
   const ex = new StaticBatchExecutor(opts)
   await ex.start()
@@ -86,7 +79,7 @@ export class StaticBatchExecutor implements BlockExecutor {
   readonly predictor: string
   private readonly mem: SharedMemory
   private readonly layout: BlockLayout
-  private readonly slots: Slot[] = []
+  private readonly pool: WorkerPool<PlannerReply> | undefined
   private localMod?: Promise<TransactionVMModule>
   private seq = 0
   private closed = false
@@ -98,58 +91,27 @@ export class StaticBatchExecutor implements BlockExecutor {
     this.predictor = opts.predictor ?? 'custom'
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
+    if (this.threads > 1) {
+      const mem = this.mem
+      const init: Omit<WorkerInit, 'workerIndex'> = { buffer: mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(opts.vmModule) }
+      this.pool = new WorkerPool<PlannerReply>({
+        url: workerUrl,
+        count: this.threads,
+        init: (workerIndex) => ({ ...init, workerIndex }) satisfies WorkerInit,
+        onFailure: () => mem.abort(),
+        failReply: (seq, why) => ({ type: 'error', seq, aborted: false, name: 'WorkerFailureError', message: why }),
+      })
+    }
   }
 
   async start(): Promise<void> {
-    if (this.threads > 1) {
-      for (let i = 0; i < this.threads; i++) this.slots.push(this.spawn(i))
-      await Promise.all(this.slots.map((s) => s.ready))
-    }
+    await this.pool?.start()
     await this.localModule()
   }
 
   private localModule(): Promise<TransactionVMModule> {
     this.localMod ??= loadVMModule(this.opts.vmModule)
     return this.localMod
-  }
-
-  private spawn(index: number): Slot {
-    const init: WorkerInit = { buffer: this.mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(this.opts.vmModule), workerIndex: index }
-    const worker = startWorker(workerUrl, init)
-    const slot: Slot = { worker, ready: Promise.resolve() }
-    slot.ready = new Promise<void>((resolve, reject) => {
-      const fail = (why: string) => {
-        slot.dead = why
-        this.mem.abort()
-        const p = slot.pending
-        slot.pending = undefined
-        p?.resolve({ type: 'error', seq: p.seq, aborted: false, name: 'WorkerFailureError', message: why })
-        reject(new WorkerFailureError(why))
-      }
-      worker.on('message', (m: PlannerReply) => {
-        if (m?.type === 'ready') return resolve()
-        const p = slot.pending
-        if (p === undefined) return
-        slot.pending = undefined
-        p.resolve(m)
-      })
-      worker.on('error', (e) => fail(`worker ${index} crashed: ${e.message}`))
-      worker.on('exit', (code) => {
-        if (!this.closed) fail(`worker ${index} exited with code ${code}`)
-      })
-    })
-    slot.ready.catch(() => {})
-    return slot
-  }
-
-  private async heal(): Promise<void> {
-    for (let i = 0; i < this.slots.length; i++) {
-      if (this.slots[i]!.dead !== undefined) {
-        await this.slots[i]!.worker.terminate().catch(() => {})
-        this.slots[i] = this.spawn(i)
-      }
-    }
-    await Promise.all(this.slots.map((s) => s.ready))
   }
 
   async execute<O>(job: BlockJob): Promise<StaticBatchResult<O>> {
@@ -166,7 +128,7 @@ export class StaticBatchExecutor implements BlockExecutor {
         return await this.parallel<O>(job, plan, start, planMs)
       } catch (e) {
         if (!(e instanceof WorkerFailureError)) throw e
-        await this.heal()
+        await this.pool?.heal()
         const r = await this.sequential<O>(job, start, e.message)
         return { ...r, plan }
       }
@@ -188,7 +150,7 @@ export class StaticBatchExecutor implements BlockExecutor {
   }
 
   private async parallel<O>(job: BlockJob, plan: Plan, start: number, planMs: number): Promise<StaticBatchResult<O>> {
-    if (this.slots.some((s) => s.dead !== undefined)) await this.heal()
+    if (this.pool?.anyDead()) await this.pool.heal()
     const n = job.txCount
     const seq = ++this.seq
     this.layout.prepare(job, seq)
@@ -218,15 +180,7 @@ export class StaticBatchExecutor implements BlockExecutor {
     let replies: Promise<PlannerReply[]> | undefined
     if (useWorkers) {
       const msg: PlannerBlockMessage = { type: 'block', seq, payload: job.payload, order, starts, batchOf: plan.batchOf, ctrlAt, statusAt }
-      replies = Promise.all(
-        this.slots.map(
-          (slot) =>
-            new Promise<PlannerReply>((resolve) => {
-              slot.pending = { seq, resolve }
-              slot.worker.postMessage(msg)
-            }),
-        ),
-      )
+      replies = Promise.all(this.pool!.request(seq, msg))
     }
 
     let executions = 0
@@ -288,7 +242,7 @@ export class StaticBatchExecutor implements BlockExecutor {
           const r = rs[i]!
           if (r.type === 'error') failure ??= `worker ${i}: ${r.name}: ${r.message}`
           else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
-            this.slots[i]!.dead = 'answered a malformed message'
+            this.pool!.markDead(i, 'answered a malformed message')
             failure ??= `worker ${i} answered a malformed message`
           } else decodeInto(r.outputs, out)
         }
@@ -350,6 +304,6 @@ export class StaticBatchExecutor implements BlockExecutor {
 
   async close(): Promise<void> {
     this.closed = true
-    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+    await this.pool?.close()
   }
 }
