@@ -4,7 +4,8 @@
  * location written by every tx (mock VM), and on the EVM one sender's nonce chain, a funding
  * chain (each sender is paid by the previous tx) and `nft --accounts 1`. At threads 2 and 4:
  * results equal sequential, executions per transaction ≤ 3, and `stats.fallback` reports the
- * serial switch whenever aborts + dependency waits exceeded the budget (half the block).
+ * serial switch whenever aborts alone exceeded the budget (half the block; waits that cost
+ * work count too, but the stats do not tell them from the free waits on a `dependOn` hint).
  * The full-size table (1,000 txs) is printed by `blockstm adversarial` (docs/reliability.md).
  */
 import { describe, expect, it } from 'vitest'
@@ -17,7 +18,7 @@ function check(rows: AdversarialRow[]): void {
     expect(r.equal, `${name}: result differs from sequential`).toBe(true)
     expect(r.executionsPerTx, `${name}: executions/tx`).toBeLessThanOrEqual(3)
     const budget = Math.max(16, Math.floor(r.txs * 0.5))
-    if (r.aborts + r.waits > budget) expect(r.fallback, `${name}: aborts + waits ${r.aborts + r.waits} > ${budget} without a serial fallback`).toMatch(/^serial/)
+    if (r.aborts > budget) expect(r.fallback, `${name}: aborts ${r.aborts} > ${budget} without a serial fallback`).toMatch(/^serial/)
   }
 }
 

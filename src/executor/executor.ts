@@ -128,7 +128,7 @@ export class ExecutorLane<O> {
       }
       if (view.blockedOn >= 0) {
         if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'suspended', view.blockedOn)
-        if (scheduler.addDependency(tx, view.blockedOn)) {
+        if (scheduler.addDependency(tx, view.blockedOn, !view.blockedByHint)) {
           task.clear()
           return
         }

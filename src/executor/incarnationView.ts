@@ -53,6 +53,8 @@ interface LocalEntry {
 export class BlockSTMView implements IncarnationView {
   txIdx = 0
   blockedOn = -1
+  /** The block came from `dependOn` declared before any read (no work lost), not from a read. */
+  blockedByHint = false
   private readonly local = new Map<string, LocalEntry>()
   private readonly cache = new Map<string, LocationValue | undefined>()
   private readonly scratch = new ReadResult()
@@ -66,6 +68,7 @@ export class BlockSTMView implements IncarnationView {
   reset(txIdx: number): void {
     this.txIdx = txIdx
     this.blockedOn = -1
+    this.blockedByHint = false
     this.local.clear()
     this.cache.clear()
     this.reads.reset()
@@ -148,6 +151,8 @@ export class BlockSTMView implements IncarnationView {
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
     if (this.scheduler.isExecuted(txIndex)) return
     this.blockedOn = txIndex
+    // Free only when declared before any read: then the incarnation lost no work.
+    this.blockedByHint = this.reads.size === 0
     throw new DependencySignal(txIndex)
   }
 

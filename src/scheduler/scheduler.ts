@@ -98,6 +98,7 @@ export class Scheduler {
     i32[H.SERIAL] = 0
     i32[H.SERIAL_BUDGET] = serialBudget
     i32[H.SERIAL_AT] = -1
+    i32[H.SERIAL_WASTE] = 0
   }
 
   /** Whether the block has switched to serial mode. */
@@ -111,17 +112,17 @@ export class Scheduler {
   }
 
   /**
-   * Counts an abort or a dependency wait against the serial budget. The block switches to
-   * serial mode when this waste exceeds the budget, or earlier when it exceeds the progress
-   * made (the transactions handed out for execution so far, at least 16): a dependency chain
-   * wastes about one execution per transaction from its start, and is caught within its
-   * first few dozen transactions instead of after half the block.
+   * Counts an abort, or a dependency wait that cost work, against the serial budget. The
+   * block switches to serial mode when this waste exceeds the budget, or earlier when it
+   * exceeds the progress made (the transactions handed out for execution so far, at least
+   * 16): a dependency chain wastes about one execution per transaction from its start, and
+   * is caught within its first few dozen transactions instead of after half the block.
    */
   private chargeWaste(): void {
     const i32 = this.i32
     const budget = i32[H.SERIAL_BUDGET]!
     if (budget < 0 || i32[H.SERIAL] === 1) return
-    const waste = Atomics.load(i32, H.STAT_ABORTS) + Atomics.load(i32, H.STAT_DEP_WAITS)
+    const waste = Atomics.add(i32, H.SERIAL_WASTE, 1) + 1
     const progress = Math.min(Atomics.load(i32, H.EXECUTION_IDX), this.txCount)
     if (waste > Math.min(budget, Math.max(16, progress))) {
       if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
@@ -238,8 +239,12 @@ export class Scheduler {
   /**
    * Suspends `tx` (EXECUTING → ABORTING) until `blocker` finishes executing. Returns false,
    * suspending nothing, when `blocker` has executed already (the caller re-executes at once).
+   * `costly`: the incarnation stopped on a read (its work so far is lost). A wait declared
+   * up front through `dependOn` (the same-sender hint) costs nothing and does not count
+   * towards serial mode: a block with many such chains still runs its other transactions in
+   * parallel.
    */
-  addDependency(tx: number, blocker: number): boolean {
+  addDependency(tx: number, blocker: number, costly = true): boolean {
     if (blocker >= tx || blocker < 0) {
       throw new SchedulerInvariantError(`transaction ${tx} cannot depend on transaction ${blocker}`)
     }
@@ -263,7 +268,7 @@ export class Scheduler {
     i32[b + T.DEP_HEAD] = tx + 1
     this.mem.unlock(b + T.LOCK)
     Atomics.add(i32, H.STAT_DEP_WAITS, 1)
-    this.chargeWaste()
+    if (costly) this.chargeWaste()
     Atomics.sub(i32, H.NUM_ACTIVE, 1)
     return true
   }
