@@ -178,7 +178,9 @@ export class BlockSTMExecutor implements BlockExecutor {
   private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
     if (this.pool?.anyDead()) await this.pool.heal()
     const ratio = this.opts.serialFallbackRatio ?? 0.5
-    this.layout.prepare(job, ++this.seq, Number.isFinite(ratio) ? Math.max(16, Math.floor(job.txCount * ratio)) : -1)
+    // Floor of the early (progress) test: 8 lost executions per execution in flight.
+    const floor = Math.max(16, 8 * this.threads * this.lanes)
+    this.layout.prepare(job, ++this.seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()

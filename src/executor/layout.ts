@@ -30,10 +30,11 @@ export class BlockLayout {
   constructor(private readonly mem: SharedMemory) {}
 
   /**
-   * Resets the memory and lays out `job`; `seq` numbers the block; `serialBudget` is the
-   * scheduler's serial-fallback budget (-1: none).
+   * Resets the memory and lays out `job`; `seq` numbers the block; `serialBudget` and
+   * `serialFloor` are the scheduler's serial-fallback budget (-1: none) and the floor of its
+   * early test (see Scheduler.chargeWaste).
    */
-  prepare(job: BlockJob, seq: number, serialBudget = -1): void {
+  prepare(job: BlockJob, seq: number, serialBudget = -1, serialFloor = 16): void {
     const mem = this.mem
     const i32 = mem.i32
     i32.fill(0, 0, HEADER_WORDS)
@@ -79,6 +80,6 @@ export class BlockLayout {
         count: i32[H.TABLE_COUNT]!,
       }
     }
-    Scheduler.layout(mem, job.txCount, serialBudget)
+    Scheduler.layout(mem, job.txCount, serialBudget, serialFloor)
   }
 }

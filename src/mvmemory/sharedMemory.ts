@@ -46,6 +46,7 @@ export const H = {
   SERIAL_BUDGET: 22, // wasted work (SERIAL_WASTE) allowed before that switch (-1: never)
   SERIAL_AT: 23, // execution_idx when the switch happened
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
+  SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
 } as const
 export const HEADER_WORDS = 32
 

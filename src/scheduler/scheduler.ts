@@ -80,7 +80,7 @@ export class Scheduler {
   }
 
   /** Lays out and initialises the scheduler state for a block of `txCount` transactions. */
-  static layout(mem: SharedMemory, txCount: number, serialBudget = -1): void {
+  static layout(mem: SharedMemory, txCount: number, serialBudget = -1, serialFloor = 16): void {
     const i32 = mem.i32
     const base = mem.alloc(Math.max(1, txCount) * TX_WORDS)
     i32.fill(0, base, base + txCount * TX_WORDS)
@@ -99,6 +99,7 @@ export class Scheduler {
     i32[H.SERIAL_BUDGET] = serialBudget
     i32[H.SERIAL_AT] = -1
     i32[H.SERIAL_WASTE] = 0
+    i32[H.SERIAL_FLOOR] = serialFloor
   }
 
   /** Whether the block has switched to serial mode. */
@@ -114,9 +115,11 @@ export class Scheduler {
   /**
    * Counts an abort, or a dependency wait that cost work, against the serial budget. The
    * block switches to serial mode when this waste exceeds the budget, or earlier when it
-   * exceeds the progress made (the transactions handed out for execution so far, at least
-   * 16): a dependency chain wastes about one execution per transaction from its start, and
-   * is caught within its first few dozen transactions instead of after half the block.
+   * exceeds the progress made (the transactions handed out for execution so far, but at
+   * least the floor, which grows with the executions in flight: T concurrent speculations
+   * can lose up to T executions in one round of a merely conflict-prone block): a dependency
+   * chain wastes about one execution per transaction from its start, and is caught within
+   * its first few dozen transactions instead of after half the block.
    */
   private chargeWaste(): void {
     const i32 = this.i32
@@ -124,7 +127,7 @@ export class Scheduler {
     if (budget < 0 || i32[H.SERIAL] === 1) return
     const waste = Atomics.add(i32, H.SERIAL_WASTE, 1) + 1
     const progress = Math.min(Atomics.load(i32, H.EXECUTION_IDX), this.txCount)
-    if (waste > Math.min(budget, Math.max(16, progress))) {
+    if (waste > Math.min(budget, Math.max(i32[H.SERIAL_FLOOR]!, progress))) {
       if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
     }
   }
