@@ -8,7 +8,8 @@
  *  2. run `lanes` executor loops on each of `threads` workers (or on the calling thread
  *     when threads = 1) until the scheduler is done;
  *  3. collect each transaction's output of its highest incarnation, and the final state
- *     diff from the multi-version memory.
+ *     diff from the multi-version memory; or, if the block switched to serial mode, keep the
+ *     committed prefix and run the rest on the calling thread (sequentialTail.ts).
  *
  * Failure handling: a transaction VM exception that survives validation fails the block
  * with {@link TransactionVMError} (as sequential execution would). A worker that crashes,
@@ -18,7 +19,7 @@
  * {@link WorkerFailureError}. No partial result is ever returned.
  */
 import { siblingUrl } from './workerStart.js'
-import { WorkerFailureError, WorkerPool } from './workerPool.js'
+import { WorkerFailureError, createEnginePool, type WorkerPool } from './workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
 import { loadVMModule, moduleUrl } from './engine.js'
 import type { TransactionVMModule } from './types.js'
@@ -29,12 +30,12 @@ import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type TailResult } from './sequentialTail.js'
-import { decodeInto, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
-
-export { WorkerFailureError }
+import { decodeInto, type BlockMessage, type WorkerReply } from './protocol.js'
 import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
+
+export { WorkerFailureError }
 
 export interface BlockSTMOptions {
   /** Worker threads (1 runs Block-STM on the calling thread). */
@@ -120,17 +121,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
-    if (this.threads > 1) {
-      const mem = this.mem
-      const init: Omit<WorkerInit, 'workerIndex'> = { buffer: mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(opts.vmModule) }
-      this.pool = new WorkerPool<WorkerReply>({
-        url: workerUrl,
-        count: this.threads,
-        init: (workerIndex) => ({ ...init, workerIndex }) satisfies WorkerInit,
-        onFailure: () => mem.abort(),
-        failReply: (seq, why) => ({ type: 'error', seq, aborted: false, name: 'WorkerFailureError', message: why }),
-      })
-    }
+    if (this.threads > 1) this.pool = createEnginePool<WorkerReply>(workerUrl, this.threads, this.mem, moduleUrl(opts.vmModule))
   }
 
   async start(): Promise<void> {
@@ -197,19 +188,21 @@ export class BlockSTMExecutor implements BlockExecutor {
       await this.runOnWorkers(job, out, trace)
     }
     const scheduler = new Scheduler(mem)
-    let tail: TailResult<O> | undefined
+    let committed: ReturnType<typeof committedPrefix> | undefined
     if (!scheduler.done()) {
       if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
-      tail = await this.finishSequentially<O>(job, mv, scheduler, trace)
+      committed = committedPrefix(mv, scheduler, job.txCount)
     }
-    const prefix = tail?.from ?? job.txCount
+    const prefix = committed?.from ?? job.txCount
     const outputs: O[] = new Array(job.txCount)
+    // A failure in the committed prefix fails the block before any later transaction runs.
     for (let tx = 0; tx < prefix; tx++) {
       if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
       const o = out.outputs.get(tx)
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O
     }
+    const tail = committed !== undefined ? await this.finishSequentially<O>(job, mv, committed, trace) : undefined
     for (let tx = prefix; tx < job.txCount; tx++) outputs[tx] = tail!.outputs[tx]!
     const writes = (tail?.writes ?? mv.finalWrites(job.txCount)).sort((a, b) => compareKeys(a[0], b[0]))
     const s = scheduler.stats()
@@ -217,14 +210,13 @@ export class BlockSTMExecutor implements BlockExecutor {
     if (tail !== undefined) {
       stats.executions += job.txCount - prefix
       stats.validations += tail.validations
-      stats.fallback = `serial: aborts + dependency waits exceeded the budget at transaction ${scheduler.serialAt()}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
+      stats.fallback = `serial: wasted work (aborts, waits on reads) exceeded the budget at transaction ${scheduler.serialAt()}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
     }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
   }
 
   /** Serial mode: the committed prefix stands, the calling thread runs the rest (sequentialTail.ts). */
-  private async finishSequentially<O>(job: BlockJob, mv: MVMemory, scheduler: Scheduler, trace?: TraceEvent[]): Promise<TailResult<O>> {
-    const prefix = committedPrefix(mv, scheduler, job.txCount)
+  private async finishSequentially<O>(job: BlockJob, mv: MVMemory, prefix: { from: number; validations: number }, trace?: TraceEvent[]): Promise<TailResult<O>> {
     const from = prefix.from
     const mod = (await this.localModule()) as TransactionVMModule<O>
     const vm = await mod.createTransactionVM(job.payload, 0)

@@ -104,10 +104,12 @@ export async function runSequentialTail<O>(
   const tail = await executeSequential(vm, job.txCount, new PrefixState(mv, from), from, failure)
   const diff = new Map<string, [LocationKey, LocationValue]>()
   for (const [k, v] of mv.finalWrites(from)) diff.set(keyToString(k), [k, v])
-  for (const [k, v] of tail.writes) {
-    const before = await job.base.get(k)
-    if (before !== undefined && equalBytes(before, v)) diff.delete(keyToString(k))
+  // Pre-block values of the tail's writes, asked all at once (a slow source overlaps the waits).
+  const before = await Promise.all(tail.writes.map(([k]) => job.base.get(k)))
+  tail.writes.forEach(([k, v], i) => {
+    const b = before[i]
+    if (b !== undefined && equalBytes(b, v)) diff.delete(keyToString(k))
     else diff.set(keyToString(k), [k, v])
-  }
+  })
   return { from, validations, outputs: tail.outputs, writes: [...diff.values()] }
 }

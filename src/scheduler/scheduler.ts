@@ -24,8 +24,9 @@
  *   blocker finishes executing: it is never busy-retried;
  * - `done` is declared only when both indices are past the block, no task is active, and no
  *   index was decreased while checking (the `decrease_cnt` double read);
- * - serial mode: once aborts + dependency waits exceed the block's budget (or the progress
- *   made so far, see `chargeWaste`), `SERIAL` is set and every lane stops taking tasks (the
+ * - serial mode: once the wasted work — aborts, and waits on a read (a `dependOn` hint
+ *   declared before any read is free) — exceeds the block's budget (or the progress made so
+ *   far, see `chargeWaste`), `SERIAL` is set and every lane stops taking tasks (the
  *   task in hand is dropped); the block is then never `done` here: the executor keeps the
  *   committed prefix and runs the rest sequentially (src/executor/sequentialTail.ts), which
  *   bounds the total work of pathological blocks to about one execution per transaction
