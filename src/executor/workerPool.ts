@@ -12,6 +12,8 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { startWorker } from './workerStart.js'
+import type { WorkerInit } from './protocol.js'
+import type { SharedMemory } from '../mvmemory/sharedMemory.js'
 
 /** A worker thread crashed, exited, hung or answered garbage during a block. */
 export class WorkerFailureError extends Error {
@@ -134,4 +136,28 @@ export class WorkerPool<R extends { type: string }> {
     this.closed = true
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
   }
+}
+
+/** A failed worker's reply in the engines' protocols (Block-STM, planner). */
+export interface EngineErrorReply {
+  type: 'error'
+  seq: number
+  aborted: boolean
+  name: string
+  message: string
+}
+
+/**
+ * The pool of an engine whose workers map `mem` and load `vmModule` (WorkerInit): a failure
+ * aborts the block in `mem`, and a pending request resolves with an error reply.
+ */
+export function createEnginePool<R extends { type: string }>(url: URL, threads: number, mem: SharedMemory, vmModule: string): WorkerPool<R | EngineErrorReply> {
+  const init: Omit<WorkerInit, 'workerIndex'> = { buffer: mem.buffer as SharedArrayBuffer, vmModule }
+  return new WorkerPool<R | EngineErrorReply>({
+    url,
+    count: threads,
+    init: (workerIndex) => ({ ...init, workerIndex }) satisfies WorkerInit,
+    onFailure: () => mem.abort(),
+    failReply: (seq, why) => ({ type: 'error', seq, aborted: false, name: 'WorkerFailureError', message: why }),
+  })
 }

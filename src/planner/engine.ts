@@ -27,7 +27,7 @@
  * (`stats.fallback`).
  */
 import { siblingUrl } from '../executor/workerStart.js'
-import { WorkerFailureError, WorkerPool } from '../executor/workerPool.js'
+import { WorkerFailureError, createEnginePool, type WorkerPool } from '../executor/workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult } from '../executor/engine.js'
 import { loadVMModule, moduleUrl } from '../executor/engine.js'
 import type { TransactionVM, TransactionVMModule } from '../executor/types.js'
@@ -36,7 +36,7 @@ import { SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Validator } from '../validation/validate.js'
 import { OutputBuffer, TransactionFailure } from '../executor/executor.js'
-import { decodeInto, type WorkerInit } from '../executor/protocol.js'
+import { decodeInto } from '../executor/protocol.js'
 import { runSequentialJob } from '../executor/sequential.js'
 import { compareKeys } from '../executor/keys.js'
 import { TransactionVMError } from '../executor/blockstm.js'
@@ -91,17 +91,7 @@ export class StaticBatchExecutor implements BlockExecutor {
     this.predictor = opts.predictor ?? 'custom'
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
-    if (this.threads > 1) {
-      const mem = this.mem
-      const init: Omit<WorkerInit, 'workerIndex'> = { buffer: mem.buffer as SharedArrayBuffer, vmModule: moduleUrl(opts.vmModule) }
-      this.pool = new WorkerPool<PlannerReply>({
-        url: workerUrl,
-        count: this.threads,
-        init: (workerIndex) => ({ ...init, workerIndex }) satisfies WorkerInit,
-        onFailure: () => mem.abort(),
-        failReply: (seq, why) => ({ type: 'error', seq, aborted: false, name: 'WorkerFailureError', message: why }),
-      })
-    }
+    if (this.threads > 1) this.pool = createEnginePool<PlannerReply>(workerUrl, this.threads, this.mem, moduleUrl(opts.vmModule))
   }
 
   async start(): Promise<void> {
