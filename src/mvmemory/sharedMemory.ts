@@ -42,7 +42,7 @@ export const H = {
   BLOCK_SEQ: 18, // incremented per block, for sanity checks across threads
   IDLE_SEQ: 19, // bumped whenever new work may have appeared (wakes idle threads)
   FETCH_LATENCY_US: 20, // > 0: pre-block values come from a slow source, fetched on first use
-  SERIAL: 21, // 1 once the block has switched to serial mode (one thread takes tasks)
+  SERIAL: 21, // 1 once the block has switched to serial mode (threads stop; the caller finishes it)
   SERIAL_BUDGET: 22, // wasted work (SERIAL_WASTE) allowed before that switch (-1: never)
   SERIAL_AT: 23, // execution_idx when the switch happened
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
