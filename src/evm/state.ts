@@ -42,7 +42,6 @@ export function hexToBytesStrict(hex: string): Uint8Array {
   return Uint8Array.from(Buffer.from(h, 'hex'))
 }
 
-/** 32-byte slot bytes from a 0x-prefixed hex slot (any length up to 64 digits). */
 /**
  * Writes every account of `pre` (nonce, balance, code, storage) into an @ethereumjs state
  * manager (the references and the `ethereumjs` bench engine load pre-states this way).
@@ -56,6 +55,7 @@ export async function putPreState(sm: Pick<StateManagerInterface, 'putAccount' |
   }
 }
 
+/** 32-byte slot bytes from a 0x-prefixed hex slot (any length up to 64 digits). */
 export function slotBytes(slot: string): Uint8Array {
   const b = hexToBytesStrict(slot)
   if (b.length > 32) throw new TypeError(`storage slot longer than 32 bytes: ${slot}`)

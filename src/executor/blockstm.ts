@@ -29,7 +29,7 @@ import { LocationTableFullError } from '../mvmemory/locationTable.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
-import { committedPrefix, runSequentialTail, type TailResult } from './sequentialTail.js'
+import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type WorkerReply } from './protocol.js'
 import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
@@ -188,7 +188,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       await this.runOnWorkers(job, out, trace)
     }
     const scheduler = new Scheduler(mem)
-    let committed: ReturnType<typeof committedPrefix> | undefined
+    let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
       if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
       committed = committedPrefix(mv, scheduler, job.txCount)
@@ -202,26 +202,25 @@ export class BlockSTMExecutor implements BlockExecutor {
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O
     }
-    const tail = committed !== undefined ? await this.finishSequentially<O>(job, mv, committed, trace) : undefined
+    const tail = committed !== undefined ? await this.finishSequentially<O>(job, mv, prefix, trace) : undefined
     for (let tx = prefix; tx < job.txCount; tx++) outputs[tx] = tail!.outputs[tx]!
     const writes = (tail?.writes ?? mv.finalWrites(job.txCount)).sort((a, b) => compareKeys(a[0], b[0]))
     const s = scheduler.stats()
     const stats: ExecutionStats = { engine: 'blockstm', threads: this.threads, ...s, wallMs: performance.now() - start }
-    if (tail !== undefined) {
+    if (committed !== undefined) {
       stats.executions += job.txCount - prefix
-      stats.validations += tail.validations
+      stats.validations += committed.validations
       stats.fallback = `serial: wasted work (aborts, waits on reads) exceeded the budget at transaction ${scheduler.serialAt()}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
     }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
   }
 
   /** Serial mode: the committed prefix stands, the calling thread runs the rest (sequentialTail.ts). */
-  private async finishSequentially<O>(job: BlockJob, mv: MVMemory, prefix: { from: number; validations: number }, trace?: TraceEvent[]): Promise<TailResult<O>> {
-    const from = prefix.from
+  private async finishSequentially<O>(job: BlockJob, mv: MVMemory, from: number, trace?: TraceEvent[]): Promise<TailResult<O>> {
     const mod = (await this.localModule()) as TransactionVMModule<O>
     const vm = await mod.createTransactionVM(job.payload, 0)
     const t0 = trace !== undefined ? performance.timeOrigin + performance.now() : 0
-    const tail = await runSequentialTail(vm, mv, prefix, job, (tx, e) => new TransactionVMError(tx, errorMessage(e)))
+    const tail = await runSequentialTail(vm, mv, from, job, (tx, e) => new TransactionVMError(tx, errorMessage(e)))
     if (trace !== undefined && from < job.txCount) {
       // One bar for the whole tail, on the calling thread's row (thread -1).
       const end = performance.timeOrigin + performance.now()

@@ -31,11 +31,14 @@ import { Validator } from '../validation/validate.js'
 import { EXECUTED, SchedulerInvariantError, type Scheduler } from '../scheduler/scheduler.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
 
-/**
- * The committed prefix 0..from-1: transactions executed whose read-sets validate, in order.
- * `validations` counts the read-sets checked.
- */
-export function committedPrefix(mv: MVMemory, scheduler: Scheduler, txCount: number): { from: number; validations: number } {
+/** The committed prefix 0..from-1; `validations` counts the read-sets checked to find it. */
+export interface CommittedPrefix {
+  from: number
+  validations: number
+}
+
+/** The committed prefix: transactions executed whose read-sets validate, in block order. */
+export function committedPrefix(mv: MVMemory, scheduler: Scheduler, txCount: number): CommittedPrefix {
   const validator = new Validator(mv)
   let from = 0
   let validations = 0
@@ -82,10 +85,6 @@ class PrefixState implements BaseState {
 }
 
 export interface TailResult<O> {
-  /** First transaction of the tail (the committed prefix is 0..from-1). */
-  from: number
-  /** Read-sets checked to find the prefix. */
-  validations: number
   /** Outputs of from..txCount-1 (indices below `from` are empty). */
   outputs: O[]
   /** The block's state diff against the pre-block state, in no particular order. */
@@ -96,11 +95,10 @@ export interface TailResult<O> {
 export async function runSequentialTail<O>(
   vm: TransactionVM<O>,
   mv: MVMemory,
-  prefix: { from: number; validations: number },
+  from: number,
   job: BlockJob,
   failure: (tx: number, e: unknown) => Error,
 ): Promise<TailResult<O>> {
-  const { from, validations } = prefix
   const tail = await executeSequential(vm, job.txCount, new PrefixState(mv, from), from, failure)
   const diff = new Map<string, [LocationKey, LocationValue]>()
   for (const [k, v] of mv.finalWrites(from)) diff.set(keyToString(k), [k, v])
@@ -111,5 +109,5 @@ export async function runSequentialTail<O>(
     if (b !== undefined && equalBytes(b, v)) diff.delete(keyToString(k))
     else diff.set(keyToString(k), [k, v])
   })
-  return { from, validations, outputs: tail.outputs, writes: [...diff.values()] }
+  return { outputs: tail.outputs, writes: [...diff.values()] }
 }

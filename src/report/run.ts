@@ -118,7 +118,7 @@ function sameResult(a: BlockResult<unknown>, b: BlockResult<unknown>): boolean {
 
 function contentionLevels(kind: WorkloadKind, levels: number[], quick: boolean): number[] {
   // Uniswap pools and NFT contracts are deployed one by one in the setup, and a swap costs
-  // ~15 ms: keep NFT contracts ≤ 100 and pools ≤ 10 so that the default run stays short.
+  // several ms: keep NFT contracts ≤ 100 and pools ≤ 10 so that the default run stays short.
   if (quick) return levels
   if (kind === 'uniswap') return levels.filter((a) => a <= 10)
   return kind === 'raw' || kind === 'erc20' ? levels : levels.filter((a) => a <= 100)
