@@ -526,6 +526,42 @@ describe('serial mode', () => {
     })
   }
 
+  it("threads 3: in serial mode all workers but one run the VM's prefetch for the calling thread; otherwise none does", async () => {
+    const ex = await createBlockSTMExecutor({ threads: 3, vmModule: INSTRUMENTED_VM, minParallelTxs: 0, serialFallbackRatio: 0 })
+    const settled = async (counters: SharedArrayBuffer, n: number, want: number) => {
+      // Workers prefetch after they have answered: give them a moment.
+      for (let i = 0; i < 100 && readCounters(counters, n).prefetches < want; i++) await new Promise((r) => setTimeout(r, 10))
+      await new Promise((r) => setTimeout(r, 30))
+      return readCounters(counters, n)
+    }
+    try {
+      let serialBlocks = 0
+      for (let i = 0; i < 6 && serialBlocks === 0; i++) {
+        const block = chainBlock(80 + 10 * i)
+        const n = block.txs.length
+        const counters = countersFor(n)
+        const base = new MapBaseState(mockBaseEntries(block.keyCount))
+        const r = await runParallel(ex, { txCount: n, payload: { block, counters }, base })
+        if (!r.ok) throw new Error(`block failed: ${r.message}`)
+        if (!String(r.stats?.fallback ?? '').startsWith('serial:')) continue
+        serialBlocks++
+        const c = await settled(counters, n, 2)
+        expect(c.prefetches).toBe(2)
+        expect(c.prefetchFromSum).toBe(0)
+      }
+      expect(serialBlocks, 'no block switched to serial mode').toBe(1)
+      // A conflict-free block never goes serial: nobody prefetches.
+      const free: MockBlock = { keyCount: 40, txs: Array.from({ length: 40 }, (_, i) => ({ ops: [{ op: 'write', k: i, salt: i }] as MockOp[] })) }
+      const counters = countersFor(40)
+      const r = await runParallel(ex, { txCount: 40, payload: { block: free, counters }, base: new MapBaseState(mockBaseEntries(40)) })
+      if (!r.ok) throw new Error(`block failed: ${r.message}`)
+      expect(r.stats?.fallback).toBeUndefined()
+      expect((await settled(counters, 40, 1)).prefetches).toBe(0)
+    } finally {
+      await ex.close()
+    }
+  })
+
   /**
    * tx i: read key 0, credit key 1 by i, write key 0; the transactions in `throwAt` always
    * throw.

@@ -153,6 +153,24 @@ describe.each(engines)('hard cases on %s', (_name, make) => {
     expect(normalizePost(r.postState, p)).toEqual(normalizePost(ref.post, p))
   })
 
+  it("a mining pool's block (the fee recipient paying out after others paid it fees) equals runBlock", async () => {
+    const c = await common(Hardfork.Cancun)
+    const specs: TxSpec[] = [
+      { from: A, nonce: 0, to: LOOP, gasLimit: 60_000n }, // a long transaction first: its fee lands late
+      { from: B, nonce: 0, to: SINK, value: 5n },
+    ]
+    for (let i = 0; i < 10; i++) specs.push({ from: K, nonce: i, to: (`0x${(0x10 + i).toString(16).padStart(40, '0')}`) as `0x${string}`, value: 1000n + BigInt(i) })
+    specs.splice(6, 0, { from: B, nonce: 1, to: BAL }) // reads the pool's balance between payouts
+    const block = makeBlock(c, specs)
+    const p = pre()
+    const r = await ex.executeBlock({ block, preState: p })
+    const ref = await runReference(block, c, p, undefined, r.postState)
+    expect(ref.error).toBeUndefined()
+    expect(r.receiptsRoot).toEqual(ref.receiptsRoot)
+    expect(r.results.map((x) => x.status)).toEqual(ref.statuses)
+    expect(normalizePost(r.postState, p)).toEqual(normalizePost(ref.post, p))
+  })
+
   it('a fee recipient that does not exist yet equals runBlock', async () => {
     const c = await common(Hardfork.London)
     const block = makeBlock(c, [

@@ -25,6 +25,7 @@
  *   or that run would skip its recoveries.
  */
 import type { TypedTransaction } from '@ethereumjs/tx'
+import type { TransactionSource } from './lazyBlock.js'
 
 const UNKNOWN = 0
 const CLAIMED = 1
@@ -43,12 +44,12 @@ export function createSenderTable(txCount: number): SharedArrayBuffer {
 export class SenderTable {
   private readonly state: Int32Array
   private readonly keys: Uint8Array
+  private readonly txs: TransactionSource
 
-  constructor(
-    buffer: SharedArrayBuffer,
-    private readonly txs: readonly TypedTransaction[],
-  ) {
-    const n = txs.length
+  /** `txs`: the block's transactions, as an array or decoded on demand (lazyBlock.ts). */
+  constructor(buffer: SharedArrayBuffer, txs: readonly TypedTransaction[] | TransactionSource) {
+    this.txs = isSource(txs) ? txs : { count: txs.length, tx: (i) => txs[i]! }
+    const n = this.txs.count
     if (buffer.byteLength < n * (4 + KEY_BYTES)) throw new RangeError(`sender table of ${buffer.byteLength} bytes is too small for ${n} transactions`)
     this.state = new Int32Array(buffer, 0, n)
     this.keys = new Uint8Array(buffer, 4 * n, KEY_BYTES * n)
@@ -62,7 +63,7 @@ export class SenderTable {
    */
   ensureRange(from: number, to: number): void {
     const state = this.state
-    const end = Math.min(to + LOOKAHEAD, this.txs.length - 1)
+    const end = Math.min(to + LOOKAHEAD, this.txs.count - 1)
     for (let j = from; j <= end; j++) {
       if (Atomics.load(state, j) === UNKNOWN && Atomics.compareExchange(state, j, UNKNOWN, CLAIMED) === UNKNOWN) this.publish(j)
     }
@@ -70,11 +71,27 @@ export class SenderTable {
   }
 
   /**
+   * Recovers and publishes the senders no thread has claimed, from `from` on, for another
+   * thread to use (this thread keeps none of them); returns after `budget` recoveries, or
+   * when none is left (then returns -1), with the index to continue from.
+   */
+  prefetch(from: number, budget: number): number {
+    const state = this.state
+    const n = this.txs.count
+    for (let j = from; j < n; j++) {
+      if (Atomics.load(state, j) !== UNKNOWN || Atomics.compareExchange(state, j, UNKNOWN, CLAIMED) !== UNKNOWN) continue
+      this.publish(j)
+      if (--budget <= 0) return j + 1
+    }
+    return -1
+  }
+
+  /**
    * Makes transaction `i`'s sender known to its (frozen) transaction object, recovering it
    * here if no thread has yet. Returns false when the signature does not recover.
    */
   ensure(i: number): boolean {
-    const tx = this.txs[i]!
+    const tx = this.txs.tx(i)
     const cache = tx.cache as { senderPubKey?: Uint8Array }
     if (cache.senderPubKey !== undefined) return true
     const state = this.state
@@ -92,12 +109,16 @@ export class SenderTable {
 
   /** Recovers transaction `i`'s sender (claimed by this thread) and publishes it. */
   private publish(i: number): boolean {
-    const key = recover(this.txs[i]!)
+    const key = recover(this.txs.tx(i))
     if (key !== undefined) this.keys.set(key, i * KEY_BYTES)
     Atomics.store(this.state, i, key !== undefined ? READY : INVALID)
     Atomics.notify(this.state, i)
     return key !== undefined
   }
+}
+
+function isSource(txs: readonly TypedTransaction[] | TransactionSource): txs is TransactionSource {
+  return !Array.isArray(txs)
 }
 
 /** The sender's public key, cached in the transaction, or undefined when it does not recover. */

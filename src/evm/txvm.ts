@@ -4,7 +4,8 @@
  * Invariants:
  * - The payload ({@link EvmBlockPayload}) is structured-cloneable: the block as RLP, its
  *   hardfork, BLOCKHASH table, and flags. The decoded block is cached per payload object (all
- *   lanes of a thread share it); senders are recovered lazily, each once per block across all
+ *   lanes of a thread share it); its transactions are decoded when the thread first needs
+ *   them (lazyBlock.ts), and senders recovered lazily, each once per block across all
  *   threads when the payload carries a sender table (senderTable.ts).
  * - One @ethereumjs VM per lane (runTx is not re-entrant), reused across blocks with the same
  *   rules; its {@link BlockSTMStateManager} is re-pointed at each incarnation's view.
@@ -18,7 +19,7 @@
  *   the fee recipient (see stateManager.ts).
  */
 import { Common, Mainnet, type CustomCrypto } from '@ethereumjs/common'
-import { type Block, createBlockFromRLP } from '@ethereumjs/block'
+import type { Block } from '@ethereumjs/block'
 import { paramsTx } from '@ethereumjs/tx'
 import { type VM, createVM, runTx } from '@ethereumjs/vm'
 import { EthereumJSError, type Account, type Address } from '@ethereumjs/util'
@@ -28,6 +29,7 @@ import { getKZG, nativeEcrecover } from './crypto.js'
 import { keccak256 } from './keccak.js'
 import { enableJumpAnalysisCache } from './jumpAnalysis.js'
 import { SenderTable } from './senderTable.js'
+import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
 import { blockHashFor, type BlockHashes } from './fixtures.js'
 
 export interface EvmBlockPayload {
@@ -118,6 +120,8 @@ export async function commonFor(hardfork: string, eips: number[] | undefined, cr
 
 interface BlockContext {
   block: Block
+  /** The block's transactions, each decoded when this thread first needs it. */
+  txs: LazyTransactions
   senders: SenderTable | undefined
   hashes: BlockHashes
   prev: Int32Array | undefined
@@ -125,6 +129,8 @@ interface BlockContext {
   scanned: number
   lastBySender: Map<string, number>
   lazyPrev: number[]
+  /** The fee recipient's address (lower-case hex), whose own transactions wait for lower ones. */
+  coinbase: string
 }
 
 interface Lane {
@@ -146,15 +152,17 @@ async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
   if (c === undefined) {
     c = (async () => {
       const common = await commonFor(p.hardfork, p.eips, p.crypto ?? 'native')
-      const block = createBlockFromRLP(p.blockRlp, { common })
+      const { block, txs } = decodeBlockLazily(p.blockRlp, common)
       return {
         block,
-        senders: p.senderTable !== undefined ? new SenderTable(p.senderTable, block.transactions) : undefined,
+        txs,
+        senders: p.senderTable !== undefined ? new SenderTable(p.senderTable, txs) : undefined,
         hashes: new Map(p.blockHashes),
         prev: p.prevSameSender,
         scanned: 0,
         lastBySender: new Map(),
         lazyPrev: [],
+        coinbase: block.header.coinbase.toString(),
       }
     })()
     contexts.set(p, c)
@@ -219,7 +227,7 @@ async function laneFor(p: EvmBlockPayload, lane: number, ctx: BlockContext): Pro
 function senderOf(ctx: BlockContext, i: number): string | undefined {
   if (ctx.senders !== undefined && !ctx.senders.ensure(i)) return undefined
   try {
-    return ctx.block.transactions[i]!.getSenderAddress().toString()
+    return ctx.txs.tx(i).getSenderAddress().toString()
   } catch {
     return undefined
   }
@@ -237,9 +245,10 @@ function prevSameSender(ctx: BlockContext, i: number): number {
   return ctx.lazyPrev[i]!
 }
 
-/** Runs transaction `i` of `block` on `lane`'s VM against `view`. */
-export async function executeTx(l: Lane, block: Block, i: number, view: IncarnationView, coinbaseDelta: boolean): Promise<EvmTxOutput> {
-  const tx = block.transactions[i]!
+/** Runs transaction `i` of the block on `lane`'s VM against `view`. */
+async function executeTx(l: Lane, ctx: BlockContext, i: number, view: IncarnationView, coinbaseDelta: boolean): Promise<EvmTxOutput> {
+  const { block } = ctx
+  const tx = ctx.txs.tx(i)
   const { vm, sm } = l
   sm.setCoinbase(coinbaseDelta ? block.header.coinbase : undefined)
   sm.begin(view, i)
@@ -296,6 +305,24 @@ export async function executeTx(l: Lane, block: Block, i: number, view: Incarnat
   }
 }
 
+/** Senders recovered between two looks at `stop` (~80 µs each with the native binding). */
+const PREFETCH_CHUNK = 8
+
+/**
+ * The engine's optional prefetch (see TransactionVMModule): recovers into the block's sender
+ * table the senders no thread has claimed yet, from `from` on, so that the thread executing
+ * those transactions finds them recovered. Nothing without a sender table.
+ */
+export async function prefetch(payload: unknown, from: number, stop: () => boolean): Promise<void> {
+  const ctx = await contextFor(payload as EvmBlockPayload)
+  const senders = ctx.senders
+  if (senders === undefined) return
+  for (let next = from; next >= 0 && !stop(); ) {
+    next = senders.prefetch(next, PREFETCH_CHUNK)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+}
+
 export async function createTransactionVM(payload: unknown, lane: number): Promise<TransactionVM<EvmTxOutput>> {
   const p = payload as EvmBlockPayload
   const ctx = await contextFor(p)
@@ -308,9 +335,14 @@ export async function createTransactionVM(payload: unknown, lane: number): Promi
       // are recovering theirs meanwhile, so the scan below rarely waits for one.
       ctx.senders?.ensure(i)
       const prev = prevSameSender(ctx, i)
+      // The fee recipient's own transaction (a mining pool paying out from its coinbase, as
+      // in many blocks) reads the balance every lower transaction credits its fee to: run
+      // before those have executed, it is bound to be aborted. It waits for every lower
+      // transaction up to its previous one, which waited for those below it.
+      if (coinbaseDelta && prev < i - 1 && senderOf(ctx, i) === ctx.coinbase) for (let j = i - 1; j > prev; j--) view.dependOn(j)
       if (prev >= 0) view.dependOn(prev)
       l.chain.hashes = ctx.hashes
-      return executeTx(l, ctx.block, i, view, coinbaseDelta)
+      return executeTx(l, ctx, i, view, coinbaseDelta)
     },
   }
 }

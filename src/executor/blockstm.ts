@@ -231,7 +231,10 @@ export class BlockSTMExecutor implements BlockExecutor {
 
   private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {
     const seq = this.seq
-    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, faults: job.faults, trace: trace !== undefined }
+    // In serial mode the calling thread runs the tail: all workers but one (which leaves a
+    // core to the calling thread) prefetch for it.
+    const prefetchers = Math.max(1, this.threads - 1)
+    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, prefetchers, faults: job.faults, trace: trace !== undefined }
     const pool = this.pool!
     const replies = pool.request(seq, msg)
     const deadline = this.opts.deadlineMs ?? 600_000

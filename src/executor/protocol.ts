@@ -17,6 +17,8 @@ export interface BlockMessage {
   seq: number
   payload: unknown
   lanes: number
+  /** Workers with a lower index run the VM module's `prefetch` when the block goes serial. */
+  prefetchers?: number
   faults?: FaultPlan
   trace?: boolean
 }

@@ -69,4 +69,13 @@ export interface TransactionVM<Output = unknown> {
  */
 export interface TransactionVMModule<Output = unknown> {
   createTransactionVM(payload: unknown, lane: number): MaybePromise<TransactionVM<Output>>
+  /**
+   * Optional: work that makes executing the block's transactions from `from` on cheaper for
+   * whichever thread executes them, done by a thread that would otherwise idle (for
+   * Ethereum: recovering their senders into a table all threads share). The engine calls it
+   * on workers while the calling thread finishes a block in serial mode. It must not change
+   * any result; it should check `stop()` often (at least every millisecond or so, yielding to
+   * the event loop between checks) and return once it is true.
+   */
+  prefetch?(payload: unknown, from: number, stop: () => boolean): Promise<void>
 }

@@ -9,7 +9,8 @@
  *     by a dependency);
  *   - how many executions of any transaction are in flight at once (the maximum), which
  *     shows the run really was concurrent.
- * With `dependOnPrev`, transaction i first calls `view.dependOn(i - 1)`.
+ * With `dependOnPrev`, transaction i first calls `view.dependOn(i - 1)`. Its `prefetch`
+ * counts its calls (and the `from` they got) and returns once told to stop or after 50 ms.
  */
 import type { IncarnationView, TransactionVM } from '../../src/executor/types.js'
 import { createTransactionVM as createMockVM, type MockBlock, type MockOutput } from '../../src/mock/mockVm.js'
@@ -21,7 +22,7 @@ export interface InstrumentedPayload {
 }
 
 /** Word indices in `counters`. */
-export const C = { OVERLAPS: 0, IN_FLIGHT: 1, MAX_IN_FLIGHT: 2, CALLS: 3, PER_TX: 4 } as const
+export const C = { OVERLAPS: 0, IN_FLIGHT: 1, MAX_IN_FLIGHT: 2, CALLS: 3, PREFETCHES: 4, PREFETCH_FROM_SUM: 5, PER_TX: 6 } as const
 
 export function countersFor(txCount: number): SharedArrayBuffer {
   return new SharedArrayBuffer((C.PER_TX + 2 * txCount) * 4)
@@ -34,6 +35,8 @@ export function readCounters(sab: SharedArrayBuffer, txCount: number) {
     inFlight: Atomics.load(i32, C.IN_FLIGHT),
     maxInFlight: Atomics.load(i32, C.MAX_IN_FLIGHT),
     calls: Atomics.load(i32, C.CALLS),
+    prefetches: Atomics.load(i32, C.PREFETCHES),
+    prefetchFromSum: Atomics.load(i32, C.PREFETCH_FROM_SUM),
     active: Array.from({ length: txCount }, (_, tx) => Atomics.load(i32, C.PER_TX + tx)),
     callsPerTx: Array.from({ length: txCount }, (_, tx) => Atomics.load(i32, C.PER_TX + txCount + tx)),
   }
@@ -66,4 +69,12 @@ export function createTransactionVM(payload: unknown, lane: number): Transaction
       }
     },
   }
+}
+
+export async function prefetch(payload: unknown, from: number, stop: () => boolean): Promise<void> {
+  const i32 = new Int32Array((payload as InstrumentedPayload).counters)
+  Atomics.add(i32, C.PREFETCHES, 1)
+  Atomics.add(i32, C.PREFETCH_FROM_SUM, from)
+  const until = performance.now() + 50
+  while (!stop() && performance.now() < until) await new Promise((r) => setTimeout(r, 1))
 }
