@@ -562,6 +562,35 @@ describe('serial mode', () => {
     }
   })
 
+  it('threads 3 × 2 lanes: an announced block is prefetched by all workers but one, which then execute it on the payload they prepared; another block is not', async () => {
+    const ex = await createBlockSTMExecutor({ threads: 3, lanes: 2, vmModule: INSTRUMENTED_VM, minParallelTxs: 0 })
+    try {
+      const make = (n: number) => {
+        const block: MockBlock = { keyCount: n, txs: Array.from({ length: n }, (_, i) => ({ ops: [{ op: 'read', k: (i * 7) % n }, { op: 'write', k: i, salt: i }] as MockOp[] })) }
+        return { block, counters: countersFor(n), base: new MapBaseState(mockBaseEntries(n)) }
+      }
+      const a = make(30)
+      const payload = { block: a.block, counters: a.counters }
+      ex.announce(payload)
+      const seq = await runSequential(sequential, { txCount: 30, payload: a.block, base: a.base })
+      const par = await runParallel(ex, { txCount: 30, payload, base: a.base })
+      expect(divergence(seq, par, 30)).toBeUndefined()
+      const c = readCounters(a.counters, 30)
+      expect(c.prefetches).toBe(2)
+      expect(c.prefetchFromSum).toBe(0)
+      expect(c.onPrefetched).toBe(2 * 2) // 2 prefetching workers × 2 lanes
+      // Announced, but another payload object executed: nobody runs on the announced one.
+      const b = make(30)
+      ex.announce({ block: b.block, counters: b.counters })
+      const other = { block: b.block, counters: b.counters }
+      const par2 = await runParallel(ex, { txCount: 30, payload: other, base: b.base })
+      expect(divergence(await runSequential(sequential, { txCount: 30, payload: b.block, base: b.base }), par2, 30)).toBeUndefined()
+      expect(readCounters(b.counters, 30).onPrefetched).toBe(0)
+    } finally {
+      await ex.close()
+    }
+  })
+
   /**
    * tx i: read key 0, credit key 1 by i, write key 0; the transactions in `throwAt` always
    * throw.

@@ -2,7 +2,8 @@
  * Block-level API of the EVM binding: `createEvmExecutor({ engine, threads })`.
  *
  * `executeBlock` does what @ethereumjs runBlock does, with the transactions run by a
- * Block-STM engine (or the sequential one):
+ * Block-STM engine (or the sequential one); the engine is given the block (`announce`)
+ * before the pre-block state is built, so that its workers start recovering senders:
  *   1. pre-block system operations on the calling thread (EIP-4788 beacon root, EIP-2935
  *      parent hash), folded into the engine's base state;
  *   2. the transactions through the engine (`txvm.ts` in every thread);
@@ -186,6 +187,21 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
     throw new UnsupportedBlockError('the DAO fork block (irregular state change) is not supported')
   }
   const crypto = opts.crypto ?? 'native'
+  // The engine's payload first: announced to the engine, its workers recover senders while
+  // this thread builds the pre-block state.
+  const payload: EvmBlockPayload = {
+    blockRlp: block.serialize(),
+    hardfork: common.hardfork(),
+    eips: common.eips(),
+    blockHashes: [...(args.blockHashes ?? new Map())],
+    crypto,
+    coinbaseDelta: opts.coinbaseDelta ?? true,
+    senderTable: createSenderTable(n),
+  }
+  const prev = prevSameSenderFromHints(args.senderHints, n)
+  if (prev !== undefined) payload.prevSameSender = prev
+  engine.announce?.(payload)
+
   const sysCommon = await commonFor(common.hardfork(), common.eips(), crypto)
   const sys = await createBindingVM(sysCommon)
   sys.chain.hashes = args.blockHashes
@@ -228,18 +244,7 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
     }
   }
 
-  // 2. Transactions.
-  const payload: EvmBlockPayload = {
-    blockRlp: block.serialize(),
-    hardfork: common.hardfork(),
-    eips: common.eips(),
-    blockHashes: [...(args.blockHashes ?? new Map())],
-    crypto,
-    coinbaseDelta: opts.coinbaseDelta ?? true,
-    senderTable: createSenderTable(n),
-  }
-  const prev = prevSameSenderFromHints(args.senderHints, n)
-  if (prev !== undefined) payload.prevSameSender = prev
+  // 2. Transactions (the payload built above).
   const engineBase = opts.readLatencyUs !== undefined && opts.readLatencyUs > 0 ? new LatencyBaseState(base, opts.readLatencyUs) : base
   const res: TracedBlockResult<EvmTxOutput> = await engine.execute<EvmTxOutput>({
     txCount: n,

@@ -30,7 +30,7 @@ import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
-import { decodeInto, type BlockMessage, type WorkerReply } from './protocol.js'
+import { decodeInto, type BlockMessage, type PrepareMessage, type WorkerReply } from './protocol.js'
 import { runSequentialJob } from './sequential.js'
 import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
@@ -112,6 +112,8 @@ export class BlockSTMExecutor implements BlockExecutor {
   private localMod?: Promise<TransactionVMModule>
   private running = false
   private readonly layout: BlockLayout
+  /** The payload of the next block as announced to the workers, with the number it was sent under. */
+  private announced: { seq: number; payload: unknown } | undefined
 
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
@@ -130,6 +132,23 @@ export class BlockSTMExecutor implements BlockExecutor {
     await this.localModule()
   }
 
+  /**
+   * Sends the next block's payload to the workers ahead of its pre-block state: all but one
+   * (which leaves a core to the caller) run the VM module's `prefetch` until the block
+   * arrives, and then execute it on the payload they prepared.
+   */
+  announce(payload: unknown): void {
+    if (this.pool === undefined || this.closed || this.running) return
+    const seq = ++this.seq
+    this.announced = { seq, payload }
+    this.pool.broadcast({ type: 'prepare', seq, payload, prefetchers: this.prefetchers() } satisfies PrepareMessage)
+  }
+
+  /** Workers that prefetch while the calling thread is busy (all but one). */
+  private prefetchers(): number {
+    return Math.max(1, this.threads - 1)
+  }
+
   private localModule(): Promise<TransactionVMModule> {
     this.localMod ??= loadVMModule(this.opts.vmModule)
     return this.localMod
@@ -139,12 +158,16 @@ export class BlockSTMExecutor implements BlockExecutor {
     if (this.closed) throw new Error('the Block-STM executor is closed')
     if (this.running) throw new Error('the Block-STM executor runs one block at a time')
     this.running = true
+    const announced = this.announced
+    this.announced = undefined
     try {
       const start = performance.now()
       const min = this.opts.minParallelTxs ?? 2 * this.threads
       if (job.txCount < min) return await this.sequential<O>(job, start, `block of ${job.txCount} transactions is below minParallelTxs=${min}`)
       try {
-        return await this.parallel<O>(job, start)
+        // The announced block keeps its number (the workers hold its payload under it); any
+        // other gets a fresh one, which no worker can mistake for the announced block.
+        return await this.parallel<O>(job, start, announced !== undefined && announced.payload === job.payload ? announced.seq : ++this.seq)
       } catch (e) {
         if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError || e instanceof CapacityReport) {
           return await this.sequential<O>(job, start, e.message)
@@ -166,12 +189,12 @@ export class BlockSTMExecutor implements BlockExecutor {
     return runSequentialJob(mod, job, { engine: 'blockstm', threads: this.threads, start, fallback: `sequential: ${why}` })
   }
 
-  private async parallel<O>(job: BlockJob & BlockJobInternals, start: number): Promise<TracedBlockResult<O>> {
+  private async parallel<O>(job: BlockJob & BlockJobInternals, start: number, seq: number): Promise<TracedBlockResult<O>> {
     if (this.pool?.anyDead()) await this.pool.heal()
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
-    this.layout.prepare(job, ++this.seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
+    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -185,7 +208,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       }
       await settleLanes(mem, lanes)
     } else {
-      await this.runOnWorkers(job, out, trace)
+      await this.runOnWorkers(job, seq, out, trace)
     }
     const scheduler = new Scheduler(mem)
     let committed: CommittedPrefix | undefined
@@ -229,12 +252,9 @@ export class BlockSTMExecutor implements BlockExecutor {
     return tail
   }
 
-  private async runOnWorkers(job: BlockJob & BlockJobInternals, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {
-    const seq = this.seq
-    // In serial mode the calling thread runs the tail: all workers but one (which leaves a
-    // core to the calling thread) prefetch for it.
-    const prefetchers = Math.max(1, this.threads - 1)
-    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, prefetchers, faults: job.faults, trace: trace !== undefined }
+  private async runOnWorkers(job: BlockJob & BlockJobInternals, seq: number, out: OutputBuffer<unknown>, trace?: TraceEvent[]): Promise<void> {
+    // In serial mode the calling thread runs the tail: all workers but one prefetch for it.
+    const msg: BlockMessage = { type: 'block', seq, payload: job.payload, lanes: this.lanes, prefetchers: this.prefetchers(), faults: job.faults, trace: trace !== undefined }
     const pool = this.pool!
     const replies = pool.request(seq, msg)
     const deadline = this.opts.deadlineMs ?? 600_000

@@ -52,6 +52,13 @@ export interface BlockExecutor {
   readonly engine: string
   readonly threads: number
   execute<O>(job: BlockJob): Promise<BlockResult<O>>
+  /**
+   * Optional: the caller is about to `execute` a job with this payload (the same object) and
+   * is still preparing its pre-block state. An engine may start work that needs only the
+   * payload meanwhile (Block-STM: its workers run the VM module's `prefetch`). Announcing a
+   * payload that is then not executed is harmless.
+   */
+  announce?(payload: unknown): void
   close(): Promise<void>
 }
 

@@ -23,6 +23,19 @@ export interface BlockMessage {
   trace?: boolean
 }
 
+/**
+ * The next block's payload, sent before its pre-block state is ready (`announce`): workers
+ * with an index below `prefetchers` run the VM module's `prefetch` for it until their next
+ * message; the block message with the same `seq` then uses this payload object (its
+ * prefetched state included) instead of its own copy.
+ */
+export interface PrepareMessage {
+  type: 'prepare'
+  seq: number
+  payload: unknown
+  prefetchers: number
+}
+
 /** [txIdx, incarnation, failed, output or failure message] */
 export type EncodedOutput = [number, number, boolean, unknown]
 

@@ -3,10 +3,13 @@
  * module once, and for every block runs `lanes` executor loops over the shared scheduler
  * and multi-version memory. It answers with the outputs of the incarnations it executed.
  *
- * When the block has switched to serial mode (the calling thread runs the rest), a worker
- * whose index is below the message's `prefetchers` answers first, then runs the VM module's
- * optional `prefetch` for the block until it is done or the next block arrives: work that
- * makes the calling thread's transactions cheaper (sender recovery, for the EVM).
+ * The VM module's optional `prefetch` (work that makes later executions cheaper: sender
+ * recovery, for the EVM) runs on the workers whose index is below the message's
+ * `prefetchers`, until the worker's next message arrives:
+ * - after a `prepare` message (the caller announced the next block while it builds the
+ *   pre-block state); the block message with the same `seq` then runs on the announced
+ *   payload object, with whatever the module derived from it;
+ * - after answering a block that switched to serial mode (the calling thread runs the rest).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
@@ -14,7 +17,7 @@ import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { loadVMModule } from './engine.js'
-import { encodeOutputs, type BlockMessage, type WorkerInit, type WorkerReply } from './protocol.js'
+import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
 
 const init = workerData as WorkerInit
@@ -22,8 +25,10 @@ const port = parentPort!
 const mem = new SharedMemory(init.buffer)
 const modP = loadVMModule(init.vmModule)
 
-/** Sequence number of the latest block received (a prefetch for an older one stops). */
-let latestSeq = -1
+/** Counts the messages received: a prefetch stops when another message arrives. */
+let received = 0
+/** The payload of the block announced by the last `prepare` message. */
+let announced: { seq: number; payload: unknown } | undefined
 
 async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
   try {
@@ -53,24 +58,36 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
   }
 }
 
-/** Serial mode: helps the calling thread with the rest of the block (see the module comment). */
-async function prefetch(msg: BlockMessage): Promise<void> {
+/** Runs the VM module's prefetch for `payload` until the next message (see the module comment). */
+async function prefetch(payload: unknown, prefetchers: number | undefined): Promise<void> {
   const mod = await modP
-  if (mod.prefetch === undefined || init.workerIndex >= (msg.prefetchers ?? 0)) return
-  if (Atomics.load(mem.i32, H.BLOCK_SEQ) !== msg.seq || !new Scheduler(mem).serial()) return
+  if (mod.prefetch === undefined || init.workerIndex >= (prefetchers ?? 0)) return
+  const at = received
   try {
-    await mod.prefetch(msg.payload, 0, () => latestSeq !== msg.seq)
+    await mod.prefetch(payload, 0, () => received !== at)
   } catch {
-    // Only an optimisation: the calling thread does the same work itself when it must.
+    // Only an optimisation: the thread executing a transaction does the same work when it must.
   }
 }
 
-port.on('message', (msg: BlockMessage) => {
+port.on('message', (msg: BlockMessage | PrepareMessage) => {
+  received++
+  if (msg.type === 'prepare') {
+    announced = { seq: msg.seq, payload: msg.payload }
+    void prefetch(msg.payload, msg.prefetchers)
+    return
+  }
   if (msg.type !== 'block') return
-  latestSeq = msg.seq
-  void runBlock(msg).then((reply) => {
+  // The announced block: keep the payload object the module has prepared (identical content).
+  const block = announced?.seq === msg.seq ? { ...msg, payload: announced.payload } : msg
+  announced = undefined
+  const at = received
+  void runBlock(block).then((reply) => {
     port.postMessage(faults.corrupts(msg.faults, init.workerIndex) ? { type: 'done', seq: msg.seq, outputs: 42 } : reply)
-    if (reply.type === 'done') void prefetch(msg)
+    // Serial mode: help the calling thread with the rest of the block, unless a newer message came.
+    if (reply.type === 'done' && received === at && Atomics.load(mem.i32, H.BLOCK_SEQ) === msg.seq && new Scheduler(mem).serial()) {
+      void prefetch(block.payload, msg.prefetchers)
+    }
   })
 })
 port.postMessage({ type: 'ready' } satisfies WorkerReply)

@@ -118,6 +118,11 @@ export class WorkerPool<R extends { type: string }> {
     )
   }
 
+  /** Sends `msg` to every live worker; no reply is expected. */
+  broadcast(msg: unknown): void {
+    for (const slot of this.slots) if (slot.dead === undefined) slot.worker.postMessage(msg)
+  }
+
   /** Workers whose reply is still pending are marked dead and terminated; returns how many. */
   abandonPending(why: string): number {
     let n = 0

@@ -22,7 +22,10 @@ export interface InstrumentedPayload {
 }
 
 /** Word indices in `counters`. */
-export const C = { OVERLAPS: 0, IN_FLIGHT: 1, MAX_IN_FLIGHT: 2, CALLS: 3, PREFETCHES: 4, PREFETCH_FROM_SUM: 5, PER_TX: 6 } as const
+export const C = { OVERLAPS: 0, IN_FLIGHT: 1, MAX_IN_FLIGHT: 2, CALLS: 3, PREFETCHES: 4, PREFETCH_FROM_SUM: 5, ON_PREFETCHED: 6, PER_TX: 7 } as const
+
+/** Payload objects this thread's `prefetch` has seen. */
+const prefetched = new WeakSet<object>()
 
 export function countersFor(txCount: number): SharedArrayBuffer {
   return new SharedArrayBuffer((C.PER_TX + 2 * txCount) * 4)
@@ -37,6 +40,8 @@ export function readCounters(sab: SharedArrayBuffer, txCount: number) {
     calls: Atomics.load(i32, C.CALLS),
     prefetches: Atomics.load(i32, C.PREFETCHES),
     prefetchFromSum: Atomics.load(i32, C.PREFETCH_FROM_SUM),
+    /** VMs created on a payload object that this thread's prefetch had seen (an announced block). */
+    onPrefetched: Atomics.load(i32, C.ON_PREFETCHED),
     active: Array.from({ length: txCount }, (_, tx) => Atomics.load(i32, C.PER_TX + tx)),
     callsPerTx: Array.from({ length: txCount }, (_, tx) => Atomics.load(i32, C.PER_TX + txCount + tx)),
   }
@@ -48,6 +53,7 @@ export function createTransactionVM(payload: unknown, lane: number): Transaction
   const i32 = new Int32Array(p.counters)
   const n = p.block.txs.length
   void lane
+  if (prefetched.has(p)) Atomics.add(i32, C.ON_PREFETCHED, 1)
   return {
     async execute(tx: number, view: IncarnationView): Promise<MockOutput> {
       if (Atomics.add(i32, C.PER_TX + tx, 1) !== 0) Atomics.add(i32, C.OVERLAPS, 1)
@@ -73,6 +79,7 @@ export function createTransactionVM(payload: unknown, lane: number): Transaction
 
 export async function prefetch(payload: unknown, from: number, stop: () => boolean): Promise<void> {
   const i32 = new Int32Array((payload as InstrumentedPayload).counters)
+  prefetched.add(payload as object)
   Atomics.add(i32, C.PREFETCHES, 1)
   Atomics.add(i32, C.PREFETCH_FROM_SUM, from)
   const until = performance.now() + 50
