@@ -24,6 +24,7 @@ import {
   type ReadResult,
 } from '../src/mvmemory/mvMemory.js'
 import { ReadSetCapture } from '../src/validation/readSet.js'
+import { H, SharedMemory } from '../src/mvmemory/sharedMemory.js'
 import { Validator } from '../src/validation/validate.js'
 import { decodeNumeric } from '../src/mvmemory/numeric.js'
 import { createBlockSTMExecutor, createSequentialExecutor } from '../src/executor/engine.js'
@@ -325,5 +326,37 @@ describe('a whole block under a constant hash', () => {
       await one.close()
       await three.close()
     }
+  })
+})
+
+describe('idle lanes sleep until woken (SharedMemory.sleepForWork / wakeIdle)', () => {
+  it('does not sleep when work turns up on the last look; a wake with nobody asleep changes nothing', async () => {
+    const mem = SharedMemory.create(1 << 16, true)
+    const t0 = performance.now()
+    await mem.sleepForWork(() => true, 5_000)
+    expect(performance.now() - t0).toBeLessThan(1_000)
+    const seq = Atomics.load(mem.i32, H.IDLE_SEQ)
+    mem.wakeIdle()
+    expect(Atomics.load(mem.i32, H.IDLE_SEQ)).toBe(seq)
+    expect(Atomics.load(mem.i32, H.IDLE_WAITERS)).toBe(0)
+  })
+
+  it('a sleeper is woken by wakeIdle long before its timeout, and a wake between its last look and its wait is not lost', async () => {
+    const mem = SharedMemory.create(1 << 16, true)
+    // Woken while waiting.
+    const t0 = performance.now()
+    const sleeping = mem.sleepForWork(() => false, 10_000)
+    expect(Atomics.load(mem.i32, H.IDLE_WAITERS)).toBe(1)
+    setTimeout(() => mem.wakeIdle(), 20)
+    await sleeping
+    expect(performance.now() - t0).toBeLessThan(5_000)
+    expect(Atomics.load(mem.i32, H.IDLE_WAITERS)).toBe(0)
+    // Work appears (and is announced) after the counter was read but before the wait.
+    const t1 = performance.now()
+    await mem.sleepForWork(() => {
+      mem.wakeIdle()
+      return false
+    }, 10_000)
+    expect(performance.now() - t1).toBeLessThan(5_000)
   })
 })

@@ -70,6 +70,15 @@ const now = (): number => performance.timeOrigin + performance.now()
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/**
+ * Idle rounds (no task handed out) a lane polls before it sleeps until woken: polling keeps
+ * the hand-off of short tasks quick, but a polling thread takes a core (or its hyperthread
+ * sibling) from the threads doing the work, e.g. while one long transaction runs.
+ */
+const POLL_ROUNDS = 64
+/** Longest sleep of an idle lane; wake-ups are not lost (SharedMemory.sleepForWork), this only bounds a stall. */
+const SLEEP_MS = 20
+
 export class ExecutorLane<O> {
   private readonly task = new Task()
   private readonly reads = new ReadSetCapture()
@@ -102,12 +111,20 @@ export class ExecutorLane<O> {
       if (task.kind === TASK_NONE) {
         scheduler.nextTask(task)
         if (task.kind === TASK_NONE) {
-          // Nothing to hand out right now: let other lanes of this thread progress.
-          if (++idle % 16 === 0) await yieldToEventLoop()
+          // Nothing to hand out right now: let other lanes of this thread progress, then sleep.
+          if (++idle > POLL_ROUNDS) await mem.sleepForWork(() => this.foundWork(), SLEEP_MS)
+          else if (idle % 16 === 0) await yieldToEventLoop()
           else await Promise.resolve()
         } else idle = 0
       }
     }
+  }
+
+  /** Looks for a task once more before sleeping; true when there is one or the loop must exit. */
+  private foundWork(): boolean {
+    const { scheduler, task } = this
+    if (scheduler.done() || scheduler.serial() || this.mv.mem.aborted()) return true
+    return scheduler.nextTask(task).kind !== TASK_NONE
   }
 
   private async tryExecute(task: Task): Promise<void> {

@@ -47,6 +47,7 @@ export const H = {
   SERIAL_AT: 23, // execution_idx when the switch happened
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
   SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
+  IDLE_WAITERS: 26, // lanes sleeping in waitForWork (wakeIdle notifies only when some are)
 } as const
 export const HEADER_WORDS = 32
 
@@ -147,6 +148,37 @@ export class SharedMemory {
     Atomics.store(this.i32, H.ABORT, 1)
     Atomics.add(this.i32, H.IDLE_SEQ, 1)
     Atomics.notify(this.i32, H.IDLE_SEQ)
+  }
+
+  /**
+   * Wakes the lanes sleeping for work (something they wait for changed: a task became
+   * available, the block is done or serial). One load when none sleeps.
+   */
+  wakeIdle(): void {
+    const i32 = this.i32
+    if (Atomics.load(i32, H.IDLE_WAITERS) === 0) return
+    Atomics.add(i32, H.IDLE_SEQ, 1)
+    Atomics.notify(i32, H.IDLE_SEQ)
+  }
+
+  /**
+   * Sleeps a lane that found nothing to do, without holding its thread (other lanes run),
+   * until {@link wakeIdle} or `timeoutMs`. No wake-up is lost: the lane registers as a
+   * waiter first, then reads the wake counter, then looks for work once more (`findWork`;
+   * true: found, no sleep) — a state change after that look sees the waiter and bumps the
+   * counter, so the wait returns at once.
+   */
+  async sleepForWork(findWork: () => boolean, timeoutMs: number): Promise<void> {
+    const i32 = this.i32
+    Atomics.add(i32, H.IDLE_WAITERS, 1)
+    try {
+      const seen = Atomics.load(i32, H.IDLE_SEQ)
+      if (findWork()) return
+      const w = Atomics.waitAsync(i32, H.IDLE_SEQ, seen, timeoutMs)
+      if (w.async) await w.value
+    } finally {
+      Atomics.sub(i32, H.IDLE_WAITERS, 1)
+    }
   }
 
   /** Acquires the spin lock word at `idx`. */

@@ -31,6 +31,10 @@
  *   committed prefix and runs the rest sequentially (src/executor/sequentialTail.ts), which
  *   bounds the total work of pathological blocks to about one execution per transaction
  *   past the switch;
+ * - a lane that finds no task polls briefly, then sleeps (SharedMemory.sleepForWork) until
+ *   `wakeIdle`: called whenever a task may have appeared (a transaction finished executing:
+ *   resumed dependents, revalidations; a validation aborted one) or the loop must end (done,
+ *   serial mode, abort), so a sleeping lane never misses work;
  * - locks nest only blocker-before-dependent, and a dependent always has the higher index,
  *   so lock order follows transaction order and cannot deadlock.
  */
@@ -129,7 +133,10 @@ export class Scheduler {
     const waste = Atomics.add(i32, H.SERIAL_WASTE, 1) + 1
     const progress = Math.min(Atomics.load(i32, H.EXECUTION_IDX), this.txCount)
     if (waste > Math.min(budget, Math.max(i32[H.SERIAL_FLOOR]!, progress))) {
-      if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
+      if (Atomics.compareExchange(i32, H.SERIAL, 0, 1) === 0) {
+        Atomics.store(i32, H.SERIAL_AT, Atomics.load(i32, H.EXECUTION_IDX))
+        this.mem.wakeIdle()
+      }
     }
   }
 
@@ -177,6 +184,7 @@ export class Scheduler {
     ) {
       Atomics.store(i32, H.DONE, 1)
       Atomics.notify(i32, H.DONE)
+      this.mem.wakeIdle()
     }
   }
 
@@ -319,10 +327,15 @@ export class Scheduler {
     }
     if (minDep < this.txCount) this.decreaseIdx(H.EXECUTION_IDX, minDep)
     if (Atomics.load(i32, H.VALIDATION_IDX) > tx) {
-      if (!wroteNewLocation) return task.set(TASK_VALIDATE, tx, incarnation)
+      if (!wroteNewLocation) {
+        if (minDep < this.txCount) this.mem.wakeIdle()
+        return task.set(TASK_VALIDATE, tx, incarnation)
+      }
       this.decreaseIdx(H.VALIDATION_IDX, tx)
     }
     Atomics.sub(i32, H.NUM_ACTIVE, 1)
+    // Resumed dependents, revalidations, or the last active task ending (done): wake sleepers.
+    this.mem.wakeIdle()
     return task.clear()
   }
 
@@ -346,9 +359,13 @@ export class Scheduler {
       this.chargeWaste()
       this.setReadyStatus(tx)
       this.decreaseIdx(H.VALIDATION_IDX, tx + 1)
-      if (Atomics.load(i32, H.EXECUTION_IDX) > tx && this.tryIncarnate(tx, task)) return task
+      if (Atomics.load(i32, H.EXECUTION_IDX) > tx && this.tryIncarnate(tx, task)) {
+        this.mem.wakeIdle() // the revalidations of higher transactions
+        return task
+      }
     }
     Atomics.sub(i32, H.NUM_ACTIVE, 1)
+    this.mem.wakeIdle()
     return task.clear()
   }
 
