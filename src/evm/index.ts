@@ -162,15 +162,42 @@ function prevSameSenderFromHints(hints: Array<string | undefined> | undefined, n
   return prev
 }
 
+type SystemVM = Awaited<ReturnType<typeof createBindingVM>> & { common: Common }
+
+/**
+ * The VMs that run an executor's pre- and post-block system operations, kept across blocks
+ * with the same rules (building one costs about a millisecond: a Common and a VM). A VM is
+ * taken for one block and given back only when that block completed, so concurrent blocks
+ * never share one and a block that failed half-way leaves nothing behind.
+ */
+class SystemVMs {
+  private readonly free = new Map<string, SystemVM[]>()
+
+  async take(hardfork: string, eips: number[], crypto: 'native' | 'default'): Promise<[string, SystemVM]> {
+    const key = `${hardfork}|${eips.join(',')}|${crypto}`
+    const vm = this.free.get(key)?.pop()
+    if (vm !== undefined) return [key, vm]
+    const common = await commonFor(hardfork, eips, crypto)
+    return [key, { ...(await createBindingVM(common)), common }]
+  }
+
+  give(key: string, vm: SystemVM): void {
+    let list = this.free.get(key)
+    if (list === undefined) this.free.set(key, (list = []))
+    if (list.length < 4) list.push(vm)
+  }
+}
+
 export function createEvmExecutor(opts: EvmExecutorOptions = {}): EvmExecutor {
   const engineName = opts.engine ?? 'sequential'
   let engine: Promise<BlockExecutor> | undefined
+  const systemVMs = new SystemVMs()
   return {
     engine: engineName,
     threads: engineName === 'sequential' ? 1 : (opts.threads ?? 1),
     async executeBlock(args) {
       engine ??= makeEngine(opts)
-      return executeBlock(await engine, opts, args)
+      return executeBlock(await engine, systemVMs, opts, args)
     },
     async close() {
       if (engine !== undefined) await (await engine).close()
@@ -178,7 +205,7 @@ export function createEvmExecutor(opts: EvmExecutorOptions = {}): EvmExecutor {
   }
 }
 
-async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
+async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
   const { block, preState } = args
   const common = args.common ?? block.common
   const header = block.header
@@ -202,8 +229,8 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
   if (prev !== undefined) payload.prevSameSender = prev
   engine.announce?.(payload)
 
-  const sysCommon = await commonFor(common.hardfork(), common.eips(), crypto)
-  const sys = await createBindingVM(sysCommon)
+  const [sysKey, sys] = await systemVMs.take(common.hardfork(), common.eips(), crypto)
+  const sysCommon = sys.common
   sys.chain.hashes = args.blockHashes
   sys.sm.setCoinbase(undefined)
 
@@ -313,6 +340,7 @@ async function executeBlock(engine: BlockExecutor, opts: EvmExecutorOptions, arg
     await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
   }
   sys.sm.flush(postView)
+  systemVMs.give(sysKey, sys)
 
   const stateDiff = [...preWrites, ...postView.writes.values()]
   let postState: PostState | undefined
