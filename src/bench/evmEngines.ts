@@ -29,6 +29,7 @@ import { MapBaseState } from '../executor/baseState.js'
 import { blockHashFor, createEvmExecutor, preStateEntries, type EvmBlockResult, type EvmExecutor, type PostState } from '../evm/index.js'
 import { putPreState, slotBytes } from '../evm/state.js'
 import { commonFor, type EvmBlockPayload } from '../evm/txvm.js'
+import { encodeBlock } from '../evm/blockRlp.js'
 import { createSenderTable } from '../evm/senderTable.js'
 import type { BenchBlock } from './evmBlock.js'
 import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
@@ -117,7 +118,7 @@ class BindingRunner implements EngineRunner {
 /** The `ideal` engine's job for a block (see the module comment). */
 export function idealJob(b: BenchBlock): { txCount: number; payload: EvmBlockPayload; base: MapBaseState } {
   const payload: EvmBlockPayload = {
-    blockRlp: b.block.serialize(),
+    blockRlp: encodeBlock(b.block),
     hardfork: b.common.hardfork(),
     eips: b.common.eips(),
     blockHashes: [...b.blockHashes],

@@ -33,6 +33,7 @@ import { orderedTrieRoot } from './orderedTrie.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
 import { createSenderTable } from './senderTable.js'
+import { encodeBlock } from './blockRlp.js'
 import type { PostState, PreState } from './types.js'
 
 export * from './errors.js'
@@ -217,7 +218,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
   // The engine's payload first: announced to the engine, its workers recover senders while
   // this thread builds the pre-block state.
   const payload: EvmBlockPayload = {
-    blockRlp: block.serialize(),
+    blockRlp: encodeBlock(block),
     hardfork: common.hardfork(),
     eips: common.eips(),
     blockHashes: [...(args.blockHashes ?? new Map())],

@@ -14,6 +14,7 @@ import type { BlockJob } from '../executor/engine.js'
 import { MapBaseState } from '../executor/baseState.js'
 import { preStateEntries } from '../evm/state.js'
 import type { EvmBlockPayload } from '../evm/txvm.js'
+import { encodeBlock } from '../evm/blockRlp.js'
 import type { PreState } from '../evm/types.js'
 import type { BlockHashes } from '../evm/fixtures.js'
 import { createStaticBatchExecutor, type StaticBatchExecutor } from './engine.js'
@@ -42,7 +43,7 @@ export function createEvmStaticBatchEngine(opts: EvmStaticBatchOptions = {}): Pr
 
 export function evmEngineJob(block: Block, common: Common, preState: PreState, blockHashes?: BlockHashes): BlockJob & { payload: EvmBlockPayload; base: MapBaseState } {
   const payload: EvmBlockPayload = {
-    blockRlp: block.serialize(),
+    blockRlp: encodeBlock(block),
     hardfork: common.hardfork(),
     eips: common.eips(),
     blockHashes: [...(blockHashes ?? new Map())],
