@@ -20,7 +20,7 @@ import { type Block, createBlock } from '@ethereumjs/block'
 import { type Common, Hardfork } from '@ethereumjs/common'
 import { isBlob4844Tx } from '@ethereumjs/tx'
 import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { Bloom, encodeReceipt, runBlock, type TxReceipt } from '@ethereumjs/vm'
+import { Bloom, runBlock, type TxReceipt } from '@ethereumjs/vm'
 import { createBlockSTMExecutor, createSequentialExecutor, type BlockExecutor, type ExecutionStats } from '../executor/engine.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import type { TracedBlockResult } from '../executor/blockstm.js'
@@ -34,6 +34,7 @@ import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
 import { createSenderTable } from './senderTable.js'
 import { encodeBlock } from './blockRlp.js'
+import { decodeReceiptTail, encodeReceiptWithTail, type Log } from './receipts.js'
 import type { PostState, PreState } from './types.js'
 
 export * from './errors.js'
@@ -82,7 +83,7 @@ export interface ExecuteBlockArgs {
 export interface EvmTxResult {
   status: 0 | 1
   gasUsed: bigint
-  logs: EvmTxOutput['logs']
+  logs: Log[]
   returnValue: Uint8Array
   createdAddress?: string
   error?: string
@@ -297,8 +298,9 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     if (!out.valid) throw new InvalidBlockError(out.error ?? 'invalid transaction', i)
     gasUsed += out.blockGasSpent
     cumulative += out.gasUsed
-    bloom.or(new Bloom(out.bloom, common))
-    const baseReceipt = { cumulativeBlockGasUsed: cumulative, bitvector: out.bloom, logs: out.logs }
+    const tail = decodeReceiptTail(out.receiptTail)
+    bloom.or(new Bloom(tail.bloom, common))
+    const baseReceipt = { cumulativeBlockGasUsed: cumulative, bitvector: tail.bloom, logs: tail.logs }
     let receipt: TxReceipt
     if (!byzantium) receipt = { stateRoot: new Uint8Array(32), ...baseReceipt }
     else if (out.blobGasUsed !== undefined) {
@@ -306,8 +308,8 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
       receipt = { status: out.status, blobGasUsed: out.blobGasUsed, blobGasPrice, ...baseReceipt } as TxReceipt
     } else receipt = { status: out.status, ...baseReceipt }
     receipts.push(receipt)
-    if (byzantium) encodedReceipts.push(encodeReceipt(receipt, tx.type))
-    const r: EvmTxResult = { status: out.status, gasUsed: out.gasUsed, logs: out.logs, returnValue: out.returnValue }
+    if (byzantium) encodedReceipts.push(encodeReceiptWithTail(out.status, cumulative, out.receiptTail, tx.type))
+    const r: EvmTxResult = { status: out.status, gasUsed: out.gasUsed, logs: tail.logs, returnValue: out.returnValue }
     if (out.createdAddress !== undefined) r.createdAddress = out.createdAddress
     if (out.error !== undefined) r.error = out.error
     results.push(r)

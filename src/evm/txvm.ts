@@ -31,6 +31,7 @@ import { enableJumpAnalysisCache } from './jumpAnalysis.js'
 import { SenderTable } from './senderTable.js'
 import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
 import { blockHashFor, type BlockHashes } from './fixtures.js'
+import { encodeReceiptTail, type Log } from './receipts.js'
 
 export interface EvmBlockPayload {
   /** The block, RLP-serialized. */
@@ -62,8 +63,8 @@ export interface EvmTxOutput {
   gasUsed: bigint
   /** Gas counted towards the block's gasUsed. */
   blockGasSpent: bigint
-  logs: Array<[Uint8Array, Uint8Array[], Uint8Array]>
-  bloom: Uint8Array
+  /** The receipt's bloom and logs, encoded where the transaction ran (receipts.ts). */
+  receiptTail: Uint8Array
   returnValue: Uint8Array
   createdAddress?: string
   blobGasUsed?: bigint
@@ -277,8 +278,7 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
           status: 0,
           gasUsed: 0n,
           blockGasSpent: 0n,
-          logs: [],
-          bloom: new Uint8Array(256),
+          receiptTail: EMPTY_RECEIPT_TAIL,
           returnValue: new Uint8Array(0),
           type: tx.type,
         }
@@ -293,8 +293,7 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
       status: ex.exceptionError === undefined ? 1 : 0,
       gasUsed: r.totalGasSpent,
       blockGasSpent: r.blockGasSpent ?? r.totalGasSpent,
-      logs: (ex.logs ?? []) as EvmTxOutput['logs'],
-      bloom: r.bloom.bitvector,
+      receiptTail: encodeReceiptTail(r.bloom.bitvector, (ex.logs ?? []) as Log[]),
       returnValue: ex.returnValue,
       type: tx.type,
     }
@@ -304,6 +303,9 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
     return out
   }
 }
+
+/** The tail of a receipt without logs (an invalid transaction's output). */
+const EMPTY_RECEIPT_TAIL = encodeReceiptTail(new Uint8Array(256), [])
 
 /** Senders recovered between two looks at `stop` (~80 µs each with the native binding). */
 const PREFETCH_CHUNK = 8
