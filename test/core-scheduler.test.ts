@@ -591,6 +591,45 @@ describe('serial mode', () => {
     }
   })
 
+  it('threads 3: a block whose critical path covers chainFallbackRatio of it runs on the calling thread while the workers prefetch for it; a shorter path, or the ratio at Infinity, runs in parallel', async () => {
+    const ex = await createBlockSTMExecutor({ threads: 3, vmModule: INSTRUMENTED_VM, minParallelTxs: 0 })
+    const off = await createBlockSTMExecutor({ threads: 3, vmModule: INSTRUMENTED_VM, minParallelTxs: 0, chainFallbackRatio: Infinity })
+    const free = (n: number): MockBlock => ({ keyCount: n, txs: Array.from({ length: n }, (_, i) => ({ ops: [{ op: 'read', k: (i * 7) % n }, { op: 'write', k: i, salt: i }] as MockOp[] })) })
+    try {
+      for (const announced of [false, true]) {
+        const block = chainBlock(50)
+        const n = block.txs.length
+        const counters = countersFor(n)
+        const base = new MapBaseState(mockBaseEntries(block.keyCount))
+        const payload = { block, counters }
+        if (announced) ex.announce(payload)
+        const r = await runParallel(ex, { txCount: n, payload, base, criticalPath: n - 5 })
+        if (!r.ok) throw new Error(`block failed: ${r.message}`)
+        expect(r.stats?.fallback).toMatch(new RegExp(`^sequential: its critical path is ${n - 5} of ${n} transactions .*the workers prefetched`))
+        expect(r.stats?.executions).toBe(n)
+        const seq = await runSequential(sequential, { txCount: n, payload: block, base })
+        if (!seq.ok) throw new Error('the sequential run failed')
+        expect(r.outputs).toEqual(seq.outputs)
+        expect(r.writes).toEqual(seq.writes)
+        // All workers but one prefetch, whether the block was announced or not.
+        for (let i = 0; i < 100 && readCounters(counters, n).prefetches < 2; i++) await new Promise((res) => setTimeout(res, 10))
+        expect(readCounters(counters, n).prefetches).toBe(2)
+      }
+      for (const [exec, criticalPath] of [[ex, 20], [off, 40]] as const) {
+        const block = free(40)
+        const counters = countersFor(40)
+        const base = new MapBaseState(mockBaseEntries(40))
+        const r = await runParallel(exec, { txCount: 40, payload: { block, counters }, base, criticalPath })
+        if (!r.ok) throw new Error(`block failed: ${r.message}`)
+        expect(r.stats?.fallback).toBeUndefined()
+        expect(divergence(await runSequential(sequential, { txCount: 40, payload: block, base }), r, 40)).toBeUndefined()
+      }
+    } finally {
+      await ex.close()
+      await off.close()
+    }
+  })
+
   /**
    * tx i: read key 0, credit key 1 by i, write key 0; the transactions in `throwAt` always
    * throw.

@@ -15,7 +15,7 @@ import { decodeBlockLazily } from '../src/evm/lazyBlock.js'
 import { commonFor, createTransactionVM, prefetch, type EvmBlockPayload } from '../src/evm/txvm.js'
 import { SenderTable, createSenderTable } from '../src/evm/senderTable.js'
 import { MapBaseState } from '../src/executor/baseState.js'
-import { preStateEntries, type PreState } from '../src/evm/index.js'
+import { createEvmExecutor, preStateEntries, type PreState } from '../src/evm/index.js'
 import type { IncarnationView, LocationKey, LocationValue } from '../src/executor/types.js'
 import { keyToString } from '../src/executor/keys.js'
 
@@ -173,5 +173,35 @@ describe('sender prefetch', () => {
     expect(t.prefetch(0, 2)).toBe(2)
     expect(t.prefetch(2, 10)).toBe(-1)
     expect([...new Int32Array(buf, 0, 6)]).toEqual([2, 2, 2, 2, 2, 2])
+  })
+})
+
+describe('chain fallback of the EVM binding', () => {
+  it('a block that the sender hints show to be one chain runs on the calling thread (threads 2), equal to sequential; a shorter chain, or no hints, runs Block-STM', async () => {
+    const bstm = createEvmExecutor({ engine: 'blockstm', threads: 2, minParallelTxs: 0 })
+    const seq = createEvmExecutor({ engine: 'sequential' })
+    const hintsOf = (senders: Uint8Array[]) => senders.map((k) => addr(k).toString())
+    try {
+      const cases: Array<{ senders: Uint8Array[]; hints: boolean; chain: number | undefined }> = [
+        { senders: Array.from({ length: 24 }, () => A), hints: true, chain: 24 }, // one sender's nonce chain
+        { senders: [A, B, ...Array.from({ length: 22 }, () => POOL)], hints: true, chain: 23 }, // a pool paying out: each waits for every lower one
+        { senders: Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? A : B)), hints: true, chain: undefined }, // two chains of 12: half the block
+        { senders: Array.from({ length: 24 }, () => A), hints: false, chain: undefined }, // no hints: nothing known before execution
+      ]
+      for (const c of cases) {
+        const { block: b } = await block(Hardfork.Cancun, c.senders)
+        const args = { block: b, preState: preState(), ...(c.hints ? { senderHints: hintsOf(c.senders) } : {}) }
+        const r = await bstm.executeBlock(args)
+        const s = await seq.executeBlock(args)
+        if (c.chain !== undefined) expect(r.stats.fallback).toMatch(new RegExp(`^sequential: its critical path is ${c.chain} of 24 transactions`))
+        else expect(r.stats.fallback ?? '').not.toMatch(/critical path/)
+        expect(r.results).toEqual(s.results)
+        expect(r.receiptsRoot).toEqual(s.receiptsRoot)
+        expect(r.stateDiff).toEqual(s.stateDiff)
+      }
+    } finally {
+      await bstm.close()
+      await seq.close()
+    }
   })
 })

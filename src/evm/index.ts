@@ -58,6 +58,12 @@ export interface EvmExecutorOptions {
   coinbaseDelta?: boolean
   /** blockstm: blocks with fewer transactions run sequentially (engine default when absent). */
   minParallelTxs?: number
+  /**
+   * blockstm: a block whose chain of sender waits (from `senderHints`) covers at least this
+   * fraction of its transactions runs on the calling thread while the workers recover its
+   * senders (engine default 0.75 when absent; Infinity disables).
+   */
+  chainFallbackRatio?: number
   /** static-batch: how transactions' access sets are predicted (default 'address'). */
   predictor?: EvmPredictorName
   /**
@@ -149,6 +155,7 @@ async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecutor> {
     vmModule,
     ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
     ...(opts.minParallelTxs !== undefined ? { minParallelTxs: opts.minParallelTxs } : {}),
+    ...(opts.chainFallbackRatio !== undefined ? { chainFallbackRatio: opts.chainFallbackRatio } : {}),
   })
 }
 
@@ -162,6 +169,23 @@ function prevSameSenderFromHints(hints: Array<string | undefined> | undefined, n
     last.set(s, i)
   }
   return prev
+}
+
+/**
+ * The longest chain of the waits the transaction VM declares up front (txvm.ts): each
+ * transaction waits for its sender's previous one, and one sent by the fee recipient (with
+ * `coinbase` given) for every lower one. Computed from the sender hints, before execution.
+ */
+function hintCriticalPath(prev: Int32Array, hints: Array<string | undefined>, coinbase: string | undefined): number {
+  const depth = new Int32Array(prev.length)
+  let longest = 0
+  for (let i = 0; i < prev.length; i++) {
+    let d = prev[i]! >= 0 ? depth[prev[i]!]! + 1 : 1
+    if (coinbase !== undefined && hints[i] === coinbase) d = Math.max(d, longest + 1)
+    depth[i] = d
+    if (d > longest) longest = d
+  }
+  return longest
 }
 
 type SystemVM = Awaited<ReturnType<typeof createBindingVM>> & { common: Common }
@@ -229,6 +253,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
   }
   const prev = prevSameSenderFromHints(args.senderHints, n)
   if (prev !== undefined) payload.prevSameSender = prev
+  const criticalPath = prev !== undefined ? hintCriticalPath(prev, args.senderHints!, payload.coinbaseDelta ? header.coinbase.toString() : undefined) : undefined
   engine.announce?.(payload)
 
   const [sysKey, sys] = await systemVMs.take(common.hardfork(), common.eips(), crypto)
@@ -279,6 +304,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     txCount: n,
     payload,
     base: engineBase,
+    ...(criticalPath !== undefined ? { criticalPath } : {}),
     ...(opts.trace === true ? { trace: true } : {}),
   })
 

@@ -58,6 +58,13 @@ export interface BlockSTMOptions {
    * reported in `stats.fallback`.
    */
   serialFallbackRatio?: number
+  /**
+   * A block whose known critical path (`BlockJob.criticalPath`) covers at least this
+   * fraction of its transactions runs sequentially on the calling thread, while the workers
+   * run the VM module's `prefetch` for it (default 0.75; Infinity disables). Reported in
+   * `stats.fallback`.
+   */
+  chainFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
 }
@@ -141,7 +148,11 @@ export class BlockSTMExecutor implements BlockExecutor {
     if (this.pool === undefined || this.closed || this.running) return
     const seq = ++this.seq
     this.announced = { seq, payload }
-    this.pool.broadcast({ type: 'prepare', seq, payload, prefetchers: this.prefetchers() } satisfies PrepareMessage)
+    this.broadcastPrepare(seq, payload)
+  }
+
+  private broadcastPrepare(seq: number, payload: unknown): void {
+    this.pool!.broadcast({ type: 'prepare', seq, payload, prefetchers: this.prefetchers() } satisfies PrepareMessage)
   }
 
   /** Workers that prefetch while the calling thread is busy (all but one). */
@@ -164,6 +175,13 @@ export class BlockSTMExecutor implements BlockExecutor {
       const start = performance.now()
       const min = this.opts.minParallelTxs ?? 2 * this.threads
       if (job.txCount < min) return await this.sequential<O>(job, start, `block of ${job.txCount} transactions is below minParallelTxs=${min}`)
+      const chainRatio = this.opts.chainFallbackRatio ?? 0.75
+      if (job.criticalPath !== undefined && job.criticalPath >= chainRatio * job.txCount) {
+        // Workers not told of this block yet are told now: they prefetch while this thread runs it.
+        if (this.pool !== undefined && announced?.payload !== job.payload) this.broadcastPrepare(++this.seq, job.payload)
+        const why = `its critical path is ${job.criticalPath} of ${job.txCount} transactions (chainFallbackRatio=${chainRatio})${this.pool !== undefined ? '; the workers prefetched for it' : ''}`
+        return await this.sequential<O>(job, start, why)
+      }
       try {
         // The announced block keeps its number (the workers hold its payload under it); any
         // other gets a fresh one, which no worker can mistake for the announced block.

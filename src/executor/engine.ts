@@ -21,6 +21,13 @@ export interface BlockJob {
   payload: unknown
   /** The pre-block state. */
   base: BaseState
+  /**
+   * The number of transactions on the longest chain of dependencies the caller knows before
+   * execution (e.g. each transaction waits for its sender's previous one), when it knows it:
+   * a block that is mostly one chain cannot gain from running its transactions in parallel
+   * (see `BlockSTMOptions.chainFallbackRatio`).
+   */
+  criticalPath?: number
 }
 
 export interface ExecutionStats {
