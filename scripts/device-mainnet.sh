@@ -7,14 +7,7 @@
 # run), machine.txt, err.log. Run from the repository root: bash scripts/device-mainnet.sh
 set -u
 cd "$(dirname "$0")/.."
-T0=$(date +%s)
-el() { echo $(( $(date +%s) - T0 )); }
-mkdir -p /tmp/nb
-unxz() { if command -v xz >/dev/null; then xz -dc "$1"; else python3 -c "import lzma,sys,shutil; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)" "$1"; fi; }
-unxz devpack/node.xz > /tmp/nb/node && chmod +x /tmp/nb/node
-export PATH=/tmp/nb:$PATH
-unxz devpack/nm.tar.xz | tar x
-mkdir -p /tmp/fx && unxz devpack/mainnet.tar.xz | tar x -C /tmp/fx
+source scripts/device-setup.sh
 { echo "node $(node -v), nproc $(nproc)"; lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Socket|MHz'; git log --oneline | head -1; } > $OUT/machine.txt 2>&1
 cat $OUT/machine.txt; echo "setup $(el) s"
 LIMIT=${LIMIT:-520}
