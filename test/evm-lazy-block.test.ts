@@ -2,8 +2,9 @@
  * The EVM binding's per-thread block handling: transactions decoded lazily
  * (src/evm/lazyBlock.ts) exactly as `createBlockFromRLP` decodes them; the scheduling hint of
  * the fee recipient's own transactions (they wait for every lower transaction, whose fees they
- * read); and the prefetch that recovers senders for another thread (src/evm/txvm.ts,
- * senderTable.ts).
+ * read); the prefetch that recovers senders for another thread (src/evm/txvm.ts,
+ * senderTable.ts); and the chain fallback those hints lead to (a block that is one chain of
+ * them runs on the calling thread).
  */
 import { describe, expect, it } from 'vitest'
 import { createBlock, createBlockFromRLP, type Block } from '@ethereumjs/block'
