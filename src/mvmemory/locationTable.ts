@@ -21,7 +21,7 @@
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
  *              fetch per location per block, whatever the number of readers.
  */
-import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
 export const R = {
   LOCK: 0,
@@ -42,7 +42,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
+export class LocationTableFullError extends CapacityError {
   constructor() {
     super('Block-STM location table is full (too many distinct locations for its capacity)')
     this.name = 'LocationTableFullError'
