@@ -42,7 +42,8 @@ export type EncodedOutput = [number, number, boolean, unknown]
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; seq: number; outputs: EncodedOutput[]; trace?: TraceEvent[] }
-  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string }
+  /** `invariant`: the error is an EngineInvariantError (an engine bug, errors.ts). */
+  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string; invariant?: boolean }
 
 export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {
   const list: EncodedOutput[] = []

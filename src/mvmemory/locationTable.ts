@@ -22,6 +22,7 @@
  *              fetch per location per block, whatever the number of readers.
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { LocationTableFullError } from './errors.js'
 
 export const R = {
   LOCK: 0,
@@ -42,12 +43,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
-  constructor() {
-    super('Block-STM location table is full (too many distinct locations for its capacity)')
-    this.name = 'LocationTableFullError'
-  }
-}
+export { LocationTableFullError } from './errors.js'
 
 /** FNV-1a over the key bytes. Only a starting point for probing: never trusted for equality. */
 export function hashKey(key: Uint8Array): number {

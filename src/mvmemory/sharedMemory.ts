@@ -17,6 +17,7 @@
  * - The ABORT word, once set for a block, makes every spinning thread give up with
  *   {@link EngineAbortedError} instead of waiting on a lock or a task forever.
  */
+import { ArenaExhaustedError, EngineAbortedError } from './errors.js'
 
 export const WORD = 4
 
@@ -51,19 +52,7 @@ export const H = {
 } as const
 export const HEADER_WORDS = 32
 
-export class EngineAbortedError extends Error {
-  constructor(message = 'Block-STM execution was aborted') {
-    super(message)
-    this.name = 'EngineAbortedError'
-  }
-}
-
-export class ArenaExhaustedError extends Error {
-  constructor(requestedWords: number, limitWords: number) {
-    super(`Block-STM shared memory exhausted (asked ${requestedWords * WORD} bytes of ${limitWords * WORD})`)
-    this.name = 'ArenaExhaustedError'
-  }
-}
+export { EngineAbortedError, ArenaExhaustedError } from './errors.js'
 
 const CHUNK_WORDS = 16 * 1024 // 64 KiB per thread-local chunk
 

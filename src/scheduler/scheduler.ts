@@ -39,6 +39,7 @@
  *   so lock order follows transaction order and cannot deadlock.
  */
 import { H, T, TX_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import { SchedulerInvariantError } from './errors.js'
 
 export const READY_TO_EXECUTE = 0
 export const EXECUTING = 1
@@ -66,12 +67,7 @@ export class Task {
   }
 }
 
-export class SchedulerInvariantError extends Error {
-  constructor(message: string) {
-    super(`Block-STM scheduler invariant broken: ${message}`)
-    this.name = 'SchedulerInvariantError'
-  }
-}
+export { SchedulerInvariantError } from './errors.js'
 
 export class Scheduler {
   readonly txCount: number
