@@ -22,6 +22,7 @@ import { isBlob4844Tx } from '@ethereumjs/tx'
 import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, bytesToHex, equalsBytes } from '@ethereumjs/util'
 import { Bloom, runBlock, type TxReceipt } from '@ethereumjs/vm'
 import { createBlockSTMExecutor, createSequentialExecutor, type BlockExecutor, type ExecutionStats } from '../executor/engine.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import type { TracedBlockResult } from '../executor/blockstm.js'
 import type { TraceEvent } from '../executor/executor.js'
@@ -74,6 +75,8 @@ export interface EvmExecutorOptions {
   readLatencyUs?: number
   /** blockstm: record a timeline of every task (returned as `trace`). */
   trace?: boolean
+  /** blockstm: the Block-STM scheduler, 'v1' or 'v2' (engine default when absent; see BlockSTMOptions.scheduler). */
+  scheduler?: SchedulerKind
 }
 
 export interface ExecuteBlockArgs {
@@ -156,6 +159,7 @@ async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecutor> {
     ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
     ...(opts.minParallelTxs !== undefined ? { minParallelTxs: opts.minParallelTxs } : {}),
     ...(opts.chainFallbackRatio !== undefined ? { chainFallbackRatio: opts.chainFallbackRatio } : {}),
+    ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
   })
 }
 

@@ -27,7 +27,8 @@ import { BlockLayout } from './layout.js'
 import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTableFullError } from '../mvmemory/locationTable.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { openScheduler, schedulerKind } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type PrepareMessage, type WorkerReply } from './protocol.js'
@@ -36,6 +37,7 @@ import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
 
 export { WorkerFailureError }
+export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
   /** Worker threads (1 runs Block-STM on the calling thread). */
@@ -67,6 +69,12 @@ export interface BlockSTMOptions {
   chainFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
+  /**
+   * The Block-STM scheduler: 'v1' (the paper's, src/scheduler/scheduler.ts) or 'v2' (after
+   * Aptos' BlockSTMv2, src/scheduler/schedulerV2.ts). Default: {@link DEFAULT_SCHEDULER}.
+   * Anything else throws `UnknownSchedulerError` (a RangeError) at construction.
+   */
+  scheduler?: SchedulerKind
 }
 
 /** A transaction VM exception that a valid (committed) incarnation raised. */
@@ -111,6 +119,7 @@ export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<Blo
 export class BlockSTMExecutor implements BlockExecutor {
   readonly engine = 'blockstm'
   readonly threads: number
+  readonly scheduler: SchedulerKind
   private readonly lanes: number
   private readonly mem: SharedMemory
   private readonly pool: WorkerPool<WorkerReply> | undefined
@@ -125,6 +134,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
     this.threads = opts.threads
+    this.scheduler = schedulerKind(opts.scheduler)
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
@@ -212,7 +222,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
-    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
+    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor, this.scheduler)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -222,13 +232,13 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
+        lanes.push(new ExecutorLane(mv, openScheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, seq, out, trace)
     }
-    const scheduler = new Scheduler(mem)
+    const scheduler = openScheduler(mem)
     let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
       if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
