@@ -23,7 +23,7 @@
  *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
  *              [tx, incarnation, writer read, next], under LOCK), 0 for none
  */
-import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
 export const R = {
   LOCK: 0,
@@ -45,7 +45,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
+export class LocationTableFullError extends CapacityError {
   constructor() {
     super('Block-STM location table is full (too many distinct locations for its capacity)')
     this.name = 'LocationTableFullError'
