@@ -12,7 +12,7 @@
  * - Re-exported: {@link EngineInvariantError}, {@link SchedulerInvariantError},
  *   {@link EngineAbortedError} and the capacity errors.
  */
-export { EngineInvariantError, EngineAbortedError, ArenaExhaustedError, LocationTableFullError } from '../mvmemory/errors.js'
+export { EngineInvariantError, EngineAbortedError, CapacityError, ArenaExhaustedError, LocationTableFullError } from '../mvmemory/errors.js'
 export { SchedulerInvariantError } from '../scheduler/errors.js'
 
 /** A transaction VM exception that a valid (committed) incarnation raised. */

@@ -4,5 +4,5 @@ export { createSequentialExecutor, createBlockSTMExecutor, type BlockExecutor, t
 export { TransactionVMError, WorkerFailureError, EngineInvariantError, LocationTableFullError } from './errors.js'
 export { MapBaseState, LatencyBaseState, type BaseState } from './baseState.js'
 export { IdealExecutor } from './ideal.js'
-export { EngineAbortedError, ArenaExhaustedError } from './errors.js'
-export { SchedulerInvariantError } from './errors.js'
+export { EngineAbortedError, CapacityError, ArenaExhaustedError, SchedulerInvariantError } from './errors.js'
+export { MIN_MEMORY_BYTES, MAX_MEMORY_BYTES } from '../mvmemory/sharedMemory.js'

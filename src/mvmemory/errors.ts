@@ -11,9 +11,9 @@
  *   sees it as a transaction failure (executor/executor.ts rethrows it).
  * - {@link EngineAbortedError}: the block was aborted (another thread failed, or the caller
  *   gave up): unwinds a thread's loops; not a failure of its own.
- * - Capacity: {@link ArenaExhaustedError} (shared memory) and {@link LocationTableFullError}
- *   (location table): the block is too big for the engine's memory; the executor re-runs it
- *   sequentially.
+ * - Capacity ({@link CapacityError}): {@link ArenaExhaustedError} (shared memory) and
+ *   {@link LocationTableFullError} (location table): the block is too big for the engine's
+ *   memory; the executor re-runs it sequentially.
  */
 
 /** An engine invariant does not hold (an engine bug). */
@@ -32,8 +32,21 @@ export class EngineAbortedError extends Error {
   }
 }
 
+/**
+ * The block does not fit the executor's shared memory (its arena or its location table):
+ * not a fault of the block, the VM or a worker. Wherever it is raised during a block (a
+ * read, the record of a write-set or a delta, the sequential tail), the executor re-runs the
+ * block sequentially and says so in `stats.fallback`.
+ */
+export class CapacityError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CapacityError'
+  }
+}
+
 /** The shared memory cannot hold the block (sizes in 32-bit words). */
-export class ArenaExhaustedError extends Error {
+export class ArenaExhaustedError extends CapacityError {
   constructor(requestedWords: number, limitWords: number) {
     const word = Int32Array.BYTES_PER_ELEMENT
     super(`Block-STM shared memory exhausted (asked ${requestedWords * word} bytes of ${limitWords * word})`)
@@ -42,7 +55,7 @@ export class ArenaExhaustedError extends Error {
 }
 
 /** The location table cannot hold the block's distinct locations. */
-export class LocationTableFullError extends Error {
+export class LocationTableFullError extends CapacityError {
   constructor() {
     super('Block-STM location table is full (too many distinct locations for its capacity)')
     this.name = 'LocationTableFullError'
