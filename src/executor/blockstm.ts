@@ -23,6 +23,7 @@
  * {@link WorkerFailureError}. No partial result is ever returned.
  */
 import { siblingUrl } from './workerStart.js'
+import { EngineInvariantError, TransactionVMError } from './errors.js'
 import { WorkerFailureError, createEnginePool, type WorkerPool } from './workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './types.js'
 import { loadVMModule, moduleUrl } from './types.js'
@@ -30,7 +31,8 @@ import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
 import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { openScheduler, schedulerKind } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type PrepareMessage, type WorkerReply } from './protocol.js'
@@ -39,6 +41,7 @@ import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
 
 export { WorkerFailureError }
+export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
   /** Worker threads (1 runs Block-STM on the calling thread). */
@@ -75,18 +78,15 @@ export interface BlockSTMOptions {
   chainFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
+  /**
+   * The Block-STM scheduler: 'v1' (the paper's, src/scheduler/scheduler.ts) or 'v2' (after
+   * Aptos' BlockSTMv2, src/scheduler/schedulerV2.ts). Default: {@link DEFAULT_SCHEDULER}.
+   * Anything else throws `UnknownSchedulerError` (a RangeError) at construction.
+   */
+  scheduler?: SchedulerKind
 }
 
-/** A transaction VM exception that a valid (committed) incarnation raised. */
-export class TransactionVMError extends Error {
-  constructor(
-    readonly txIndex: number,
-    message: string,
-  ) {
-    super(`transaction ${txIndex} failed in the VM: ${message}`)
-    this.name = 'TransactionVMError'
-  }
-}
+export { TransactionVMError } from './errors.js'
 
 /** A worker's report that the block did not fit the shared memory (its error, rebuilt here). */
 class CapacityReport extends CapacityError {
@@ -119,6 +119,7 @@ export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<Blo
 export class BlockSTMExecutor implements BlockExecutor {
   readonly engine = 'blockstm'
   readonly threads: number
+  readonly scheduler: SchedulerKind
   private readonly lanes: number
   private readonly mem: SharedMemory
   private readonly pool: WorkerPool<WorkerReply> | undefined
@@ -133,6 +134,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
     this.threads = opts.threads
+    this.scheduler = schedulerKind(opts.scheduler)
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
@@ -218,7 +220,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
-    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
+    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor, this.scheduler)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -228,23 +230,23 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
+        lanes.push(new ExecutorLane(mv, openScheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, seq, out, trace)
     }
-    const scheduler = new Scheduler(mem)
+    const scheduler = openScheduler(mem)
     let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
-      if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
+      if (!scheduler.serial()) throw new EngineInvariantError('executor loops returned before the block was done')
       committed = committedPrefix(mv, scheduler, job.txCount)
     }
     const prefix = committed?.from ?? job.txCount
     const outputs: O[] = new Array(job.txCount)
     // A failure in the committed prefix fails the block before any later transaction runs.
     for (let tx = 0; tx < prefix; tx++) {
-      if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
+      if (!out.outputs.has(tx)) throw new EngineInvariantError(`transaction ${tx} has no output`)
       const o = out.outputs.get(tx)
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O
@@ -301,6 +303,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     clearTimeout(timer)
     let failure: string | undefined
+    let engineFault = false
     let capacity: Error | undefined
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!
@@ -308,7 +311,10 @@ export class BlockSTMExecutor implements BlockExecutor {
         // A healthy worker that ran out of shared memory: the block is too big for it, not
         // a worker failure (the caller falls back to sequential execution).
         if (!r.aborted && r.capacity === true) capacity ??= new CapacityReport(r.name, r.message)
-        else if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
+        else if (!r.aborted && failure === undefined) {
+          failure = `worker ${i}: ${r.name}: ${r.message}`
+          engineFault = r.invariant === true
+        }
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
         pool.markDead(i, 'answered a malformed message')
         failure ??= `worker ${i} answered a malformed message`
@@ -316,7 +322,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     if (failure === undefined && results.some((r) => r.type === 'error')) failure = 'block aborted'
     if (capacity !== undefined) throw capacity
-    if (failure !== undefined) throw new WorkerFailureError(failure)
+    if (failure !== undefined) throw new WorkerFailureError(engineFault ? `engine fault: ${failure}` : failure, engineFault)
     for (const r of results) {
       if (r.type !== 'done') continue
       decodeInto(r.outputs, out)
