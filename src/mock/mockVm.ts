@@ -14,6 +14,7 @@
  *   throw   m            when acc % m = 0: throw (a VM failure: fails the block)
  *   work    µs           burn CPU (hashing), like executing bytecode
  *   delay   kind         await a macrotask/microtask to vary interleavings between threads
+ *   depend  tx           a dependency hint: `view.dependOn(tx)` when tx is lower (waits for it)
  * key(k) = dynamic ? (k + acc) mod keyCount : k.
  *
  * Deterministic: the output and writes depend only on the values read.
@@ -30,6 +31,7 @@ export type MockOp =
   | { op: 'throw'; m: number }
   | { op: 'work'; us: number }
   | { op: 'delay'; kind: 'macro' | 'micro' }
+  | { op: 'depend'; tx: number }
 
 export interface MockTx {
   ops: MockOp[]
@@ -118,6 +120,9 @@ class MockVM implements TransactionVM<MockOutput> {
         case 'delay':
           if (op.kind === 'macro') await new Promise((r) => setImmediate(r))
           else await Promise.resolve()
+          break
+        case 'depend':
+          if (op.tx < txIndex) view.dependOn(op.tx)
           break
       }
     }
