@@ -50,12 +50,12 @@ describe('blockstm check', () => {
   it('passes the corrected example VM and the built-in mock VM', async () => {
     const [fixed, mock] = await Promise.all([
       cli('--vm', 'examples/cachingVmFixed.ts', '--runs', '30', '--threads', '1,2'),
-      cli('--vm', 'mock', '--runs', '10', '--threads', '2', '--lanes', '2', '--json'),
+      cli('--vm', 'mock', '--runs', '10', '--threads', '2', '--lanes', '2', '--scheduler', 'v1,v2', '--json'),
     ])
     expect(fixed.code, fixed.stderr).toBe(0)
     expect(fixed.stdout).toMatch(/^deterministic: 30 blocks \(\d+ transactions, 0 failing in the VM\), 60 blockstm runs/)
     expect(mock.code, mock.stderr).toBe(0)
-    expect(JSON.parse(mock.stdout)).toMatchObject({ ok: true, blocks: 10, parallelRuns: 10, configs: ['threads 2 × lanes 2'] })
+    expect(JSON.parse(mock.stdout)).toMatchObject({ ok: true, blocks: 10, parallelRuns: 20, configs: ['threads 2 × lanes 2, scheduler v1', 'threads 2 × lanes 2, scheduler v2'] })
   })
 
   it('bad input through the command line: one line on stderr, exit 2', async () => {
@@ -80,6 +80,7 @@ describe('blockstm check', () => {
       [{ vm: 'test/fixtures/kit/badBlocks.js' }, /^a generated block's txCount must be a non-negative integer, got undefined$/],
       [{ vm: 'mock', engine: 'fast' }, /^--engine must be blockstm or static-batch, got "fast"$/],
       [{ vm: 'mock', path: 'x' }, /^--path must look like/],
+      [{ vm: 'mock', scheduler: 'v1,v9' }, /^--scheduler: unknown scheduler "v9" \(known: v1, v2\)$/],
     ]
     for (const [o, re] of cases) {
       const e = await runCheckCommand({ ...base, ...o } as Parameters<typeof runCheckCommand>[0]).catch((x: unknown) => x)

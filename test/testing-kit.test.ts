@@ -53,12 +53,18 @@ function faulty(fault: Fault) {
 
 describe('the kit passes deterministic VMs', () => {
   it('the mock VM under Block-STM (threads 1, 2, 4; lanes 1 and 2) with forced delays', async () => {
-    const r = await checkDeterminism({ runs: 25, threads: [1, 2, 4], lanes: [1, 2], txCount: 40, seed: 7 })
-    expect(r.blocks).toBe(25)
-    expect(r.parallelRuns).toBe(25 * 6)
+    const r = await checkDeterminism({ runs: 20, threads: [1, 2, 4], lanes: [1, 2], txCount: 40, seed: 7 })
+    expect(r.blocks).toBe(20)
+    expect(r.parallelRuns).toBe(20 * 6)
     expect(r.runsWithAborts).toBeGreaterThan(0)
     expect(r.runsWithDependencyWaits).toBeGreaterThan(0)
     expect(r.configs).toEqual(['threads 1 × lanes 1', 'threads 2 × lanes 1', 'threads 4 × lanes 1', 'threads 1 × lanes 2', 'threads 2 × lanes 2', 'threads 4 × lanes 2'])
+  })
+
+  it('both schedulers (v1, v2)', async () => {
+    const r = await checkDeterminism({ runs: 10, threads: [2], scheduler: ['v1', 'v2'], txCount: 40, seed: 8 })
+    expect(r.configs).toEqual(['threads 2 × lanes 1, scheduler v1', 'threads 2 × lanes 1, scheduler v2'])
+    expect(r.parallelRuns).toBe(20)
   })
 
   it('the mock VM under the static-batch planner, with the oracle and with a predictor that is always wrong', async () => {

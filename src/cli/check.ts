@@ -24,6 +24,7 @@ interface CheckOpts {
   seed?: number
   path?: string
   engine: string
+  scheduler?: string
   delays: boolean
   json?: boolean
 }
@@ -42,6 +43,11 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
     fc = (await import('fast-check')).default
   } catch {
     throw new UsageError('blockstm check needs fast-check (npm install fast-check)')
+  }
+  const { SCHEDULER_KINDS } = await import('../scheduler/types.js')
+  const schedulers = o.scheduler === undefined ? undefined : o.scheduler.split(',').map((x) => x.trim())
+  for (const sc of schedulers ?? []) {
+    if (!(SCHEDULER_KINDS as readonly string[]).includes(sc)) throw new UsageError(`--scheduler: unknown scheduler ${JSON.stringify(sc)} (known: ${SCHEDULER_KINDS.join(', ')})`)
   }
   const kit = await import('../testing/index.js')
   let vmModule: string
@@ -83,6 +89,7 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
       threads: o.threads,
       lanes: o.lanes,
       engine: o.engine as 'blockstm' | 'static-batch',
+      ...(schedulers !== undefined ? { scheduler: schedulers as Array<'v1' | 'v2'> } : {}),
       delays: o.delays,
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.path !== undefined ? { path: o.path } : {}),
@@ -111,6 +118,7 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
             engine: e.divergence?.engine,
             threads: e.threads,
             lanes: e.divergence?.lanes,
+            scheduler: e.divergence?.scheduler,
             txIndex: e.txIndex,
             location: e.location,
             difference: e.divergence?.difference.summary ?? e.message.split('\n')[0],
@@ -140,6 +148,7 @@ export function registerCheckCommand(program: Command): Command {
     .option('--seed <s>', 'fast-check seed (printed by a failed check) to replay', seedOf)
     .option('--path <p>', 'fast-check counterexample path (printed by a failed check) to replay with --seed')
     .option('--engine <name>', 'blockstm | static-batch (with the oracle predictor)', 'blockstm')
+    .option('--scheduler <list>', 'Block-STM scheduler(s), comma-separated: v1, v2 (default: the engine\'s)')
     .option('--no-delays', 'no random pauses around reads')
     .option('--json', 'print the result as one JSON object')
     .action(async (o: CheckOpts) => {

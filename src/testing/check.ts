@@ -35,6 +35,7 @@ import { executeSequential } from '../executor/sequential.js'
 import { siblingUrl } from '../executor/workerStart.js'
 import { createStaticBatchExecutor } from '../planner/engine.js'
 import type { Predict } from '../planner/types.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { toJSONText } from './canonical.js'
 import { firstDifference, outcomeOf, type Difference, type Outcome } from './compare.js'
 import { DEFAULT_DELAYS, type DelayPlan } from './delays.js'
@@ -145,7 +146,17 @@ function configsOf<T>(opts: CheckOptions<T>): Array<EngineConfig & { lanes: numb
   else {
     const threads = opts.threads ?? [1, 2, 4]
     const lanes = engine === 'static-batch' ? [1] : Array.isArray(opts.lanes) ? opts.lanes : [opts.lanes ?? 1]
-    configs = lanes.flatMap((l) => threads.map((t) => ({ threads: t, lanes: l })))
+    const schedulers: Array<SchedulerKind | undefined> =
+      engine === 'static-batch' || opts.scheduler === undefined ? [undefined] : Array.isArray(opts.scheduler) ? opts.scheduler : [opts.scheduler]
+    configs = schedulers.flatMap((sc) =>
+      lanes.flatMap((l) =>
+        threads.map((t) => ({
+          threads: t,
+          lanes: l,
+          ...(sc !== undefined ? { options: { scheduler: sc }, name: `threads ${t} × lanes ${l}, scheduler ${sc}` } : {}),
+        })),
+      ),
+    )
   }
   if (configs.length === 0) throw new RangeError('no engine configuration to check (threads is empty)')
   return configs.map((c) => {
@@ -263,7 +274,10 @@ export async function createDeterminismChecker<T = BlockCase>(opts: CheckOptions
             const why = notParallel(stats, job.txCount)
             if (why !== undefined) difference = { summary: why }
           }
-          if (difference !== undefined) return { config: config.name, threads: config.threads, lanes: config.lanes, engine, difference, delaySeed: seed }
+          if (difference !== undefined) {
+            const scheduler = (ex as { scheduler?: SchedulerKind }).scheduler
+            return { config: config.name, threads: config.threads, lanes: config.lanes, engine, ...(scheduler !== undefined ? { scheduler } : {}), difference, delaySeed: seed }
+          }
           await opts.onRun?.({ block, job, config, sequential, parallel, ...(stats !== undefined ? { stats } : {}) })
         }
       }
@@ -281,7 +295,7 @@ function describe(d: Divergence | undefined, cause: unknown, seed: number, path:
   if (d !== undefined) {
     const what = d.engine === 'static-batch' ? 'the static-batch planner' : 'Block-STM'
     lines.push(`${what} is not deterministic on this VM: a parallel run differs from sequential execution`)
-    lines.push(`  configuration: ${d.engine}, threads ${d.threads}, lanes ${d.lanes} (delay seed ${d.delaySeed})`)
+    lines.push(`  configuration: ${d.engine}, threads ${d.threads}, lanes ${d.lanes}${d.scheduler !== undefined ? `, scheduler ${d.scheduler}` : ''} (delay seed ${d.delaySeed})`)
     const diff = d.difference
     if (diff.txIndex !== undefined) lines.push(`  first differing transaction: ${diff.txIndex} (sequential: ${diff.expected}; parallel: ${diff.actual})`)
     if (diff.location !== undefined) lines.push(`  first differing location: ${diff.location} (sequential: ${diff.expectedValue}; parallel: ${diff.actualValue})`)

@@ -13,7 +13,7 @@
  */
 import type fc from 'fast-check'
 import { castCommon, castPreState, blockOf, signTxs, CONTRACTS, KEY_COUNT, type ContractName, type TxSpec } from '../reliability/evmBlocks.js'
-import { evmEngineJob } from '../planner/evm.js'
+import { evmEngineJob } from '../evm/staticBatch.js'
 import type { GeneratedBlock } from './types.js'
 
 export { createTransactionVM, prefetch } from '../evm/txvm.js'

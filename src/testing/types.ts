@@ -8,6 +8,7 @@ import type { BlockSTMOptions } from '../executor/blockstm.js'
 import type { MaybePromise } from '../executor/types.js'
 import type { TxAccess } from '../planner/types.js'
 import type { DelayPlan } from './delays.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import type { Difference, Outcome } from './compare.js'
 
 /** One block as the kit runs it: what `createTransactionVM` gets, and the pre-block state. */
@@ -67,6 +68,8 @@ export interface CheckOptions<T = unknown> {
   threads?: number[]
   /** Lanes per thread: one count or several (each is a configuration with every thread count; default 1). */
   lanes?: number | number[]
+  /** Block-STM scheduler(s): one or several (each a configuration with every thread and lane count; default: the engine's). */
+  scheduler?: SchedulerKind | SchedulerKind[]
   /** Options of every Block-STM executor (e.g. `serialFallbackRatio`). `minParallelTxs` defaults to 0, `onWorkerFailure` to 'throw'. */
   options?: BlockSTMPassThrough
   /** Explicit configurations instead of `threads` × `lanes`. */
@@ -121,6 +124,7 @@ export interface Divergence {
   config: string
   threads: number
   lanes: number
+  scheduler?: SchedulerKind
   engine: 'blockstm' | 'static-batch'
   difference: Difference
   delaySeed: number
