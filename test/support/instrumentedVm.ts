@@ -23,7 +23,8 @@
  */
 import type { IncarnationView, TransactionVM } from '../../src/executor/types.js'
 import { createTransactionVM as createMockVM, type MockBlock, type MockOutput } from '../../src/mock/mockVm.js'
-import { H, type SharedMemory } from '../../src/mvmemory/sharedMemory.js'
+import type { SharedMemory } from '../../src/mvmemory/sharedMemory.js'
+import { SH } from '../../src/scheduler/words.js'
 
 /** The shared memory of a Block-STM executor (for latches on its statistics). */
 export function engineBuffer(ex: object): SharedArrayBuffer {
@@ -62,7 +63,7 @@ export interface InstrumentedPayload {
 export const C = { OVERLAPS: 0, IN_FLIGHT: 1, MAX_IN_FLIGHT: 2, CALLS: 3, PREFETCHES: 4, PREFETCH_FROM_SUM: 5, ON_PREFETCHED: 6, LATCH_TIMEOUTS: 7, LATCHES_HELD: 8, PER_TX: 9 } as const
 
 /** Header words of the engine's shared memory read by `engine` conditions. */
-const ENGINE_WORD = { aborts: H.STAT_ABORTS, dependencyWaits: H.STAT_DEP_WAITS } as const
+const ENGINE_WORD = { aborts: SH.STAT_ABORTS, dependencyWaits: SH.STAT_DEP_WAITS } as const
 const LATCH_TIMEOUT_MS = 30_000
 
 /** Payload objects this thread's `prefetch` has seen. */
