@@ -1,6 +1,8 @@
 /**
  * The pre-block state as the engine sees it: a lookup from location to value.
- * `entries` lets the parallel engine copy it into shared memory once per block.
+ * `entries` lets the parallel engine copy it into shared memory once per block; a `lazy`
+ * state is never enumerated: each location is read with `get` when a transaction first
+ * needs it, on the calling thread, once per block (see fetchQueue.ts).
  */
 import type { LocationKey, LocationValue, MaybePromise } from './types.js'
 import { keyToString } from './keys.js'
@@ -21,6 +23,26 @@ export interface BaseState {
    * the wait in the thread that needs the value and fetches each location once per block.
    */
   readonly fetchLatencyUs?: number
+  /**
+   * When true, the state is read only through `get`, on the thread that called `execute`,
+   * when a transaction first reads a location (a database, a caller's state manager): the
+   * Block-STM engine does not call `entries`, and workers ask the calling thread for the
+   * values they miss (fetchQueue.ts). `get` may be asynchronous and is called at most once
+   * per location per block by the parallel engine; a `get` that throws fails the block with
+   * {@link BaseStateReadError}.
+   */
+  readonly lazy?: boolean
+}
+
+/** Reading the pre-block state failed: the block is not executed (nothing is returned). */
+export class BaseStateReadError extends Error {
+  constructor(
+    readonly key: LocationKey,
+    override readonly cause: unknown,
+  ) {
+    super(`reading the pre-block state failed: ${cause instanceof Error ? cause.message : String(cause)}`)
+    this.name = 'BaseStateReadError'
+  }
 }
 
 /** A base state held in a Map. */
@@ -88,5 +110,35 @@ export class LatencyBaseState implements BaseState {
   }
   entries(): Iterable<[LocationKey, LocationValue]> {
     return this.inner.entries()
+  }
+}
+
+/**
+ * One block's view of a lazy base state, as the engine reads it: each location is asked of
+ * `base` once (later reads of it, by any path of the engine — the fetch path, a sequential
+ * run, the serial tail, the final diff — share that answer), and a failing `get` becomes a
+ * {@link BaseStateReadError}. Build one per block.
+ */
+export function lazyBlockState(base: BaseState): BaseState {
+  const memo = new Map<string, Promise<LocationValue | undefined>>()
+  const fail = (key: LocationKey, e: unknown): never => {
+    throw e instanceof BaseStateReadError ? e : new BaseStateReadError(key, e)
+  }
+  return {
+    lazy: true,
+    get(key) {
+      const s = keyToString(key)
+      let p = memo.get(s)
+      if (p === undefined) {
+        try {
+          p = Promise.resolve(base.get(key)).catch((e: unknown) => fail(key, e))
+        } catch (e) {
+          p = Promise.reject(e instanceof BaseStateReadError ? e : new BaseStateReadError(key, e))
+        }
+        memo.set(s, p)
+      }
+      return p
+    },
+    entries: () => base.entries(),
   }
 }

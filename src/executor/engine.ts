@@ -11,6 +11,7 @@
  */
 import type { LocationKey, LocationValue, TransactionVMModule } from './types.js'
 import type { BaseState } from './baseState.js'
+import type { FetchStats } from './baseFetcher.js'
 import { runSequentialJob } from './sequential.js'
 import { pathToFileURL } from 'node:url'
 
@@ -43,6 +44,8 @@ export interface ExecutionStats {
   wallMs: number
   /** Set when the engine fell back to another strategy, with the reason. */
   fallback?: string
+  /** A lazy base state under Block-STM: locations fetched through the calling thread and the time spent on them. */
+  fetch?: FetchStats
 }
 
 export interface BlockResult<O> {

@@ -17,9 +17,11 @@
  *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
  *   BASE_AT    byte offset of the pre-block value
  *   FETCH      FETCH_READY when the pre-block value is known; with a slow state source
- *              (`H.FETCH_LATENCY_US` > 0) it starts FETCH_NEEDED, and the first reader that
+ *              (`H.FETCH_LATENCY_US` > 0) or a lazy one (`H.FETCH_QUEUE` set: BASE_LEN/AT
+ *              are filled in by the fetch) it starts FETCH_NEEDED, and the first reader that
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
- *              fetch per location per block, whatever the number of readers.
+ *              fetch per location per block, whatever the number of readers. BASE_LEN and
+ *              BASE_AT are meaningful only once FETCH_READY has been observed.
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
@@ -125,7 +127,7 @@ export class LocationTable {
             i32[rec + R.BASE_LEN] = base.length
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
-          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 || i32[H.FETCH_QUEUE]! !== 0 ? FETCH_NEEDED : FETCH_READY
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec

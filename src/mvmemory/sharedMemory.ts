@@ -48,6 +48,7 @@ export const H = {
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
   SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
   IDLE_WAITERS: 26, // lanes sleeping in waitForWork (wakeIdle notifies only when some are)
+  FETCH_QUEUE: 27, // word index of the fetch-request queue (0: none; see executor/fetchQueue.ts)
 } as const
 export const HEADER_WORDS = 32
 
