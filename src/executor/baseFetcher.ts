@@ -6,25 +6,17 @@
  */
 import { H, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { FETCH_READY, LocationTable, R } from '../mvmemory/locationTable.js'
-import { BaseStateReadError, type BaseState } from './baseState.js'
-import type { LocationValue } from './types.js'
+import { BaseStateReadError } from './baseState.js'
+import type { BaseState } from './types.js'
+import type { FetchStats, LocationValue } from './types.js'
 import { Q } from './fetchQueue.js'
-
-export interface FetchStats {
-  /** Locations read from the base state through the queue and at the end of the block. */
-  fetches: number
-  /** Wall time with at least one read of the base state in flight. */
-  sourceMs: number
-  /** Time executions spent waiting for fetched values, summed over all lanes. */
-  waitMs: number
-  /** Executions that waited for a fetched value. */
-  waits: number
-}
 
 /** Serves the queue on the calling thread for one block (start → stop). */
 export class BaseFetcher {
   /** The first read failure; the block fails with it. */
   error: BaseStateReadError | undefined
+  /** Set when publishing a value found the shared memory full (a CapacityError). */
+  capacity: unknown
   private next = 0
   private stopped = false
   private inFlight = 0
@@ -124,7 +116,13 @@ export class BaseFetcher {
     }
     this.fetched++
     if (value !== undefined) {
-      i32[rec + R.BASE_AT] = mem.storeBytes(value)
+      try {
+        i32[rec + R.BASE_AT] = mem.storeBytes(value)
+      } catch (e) {
+        // The shared memory is full (the allocator aborted the block): the engine's capacity fallback.
+        this.capacity ??= e
+        return
+      }
       i32[rec + R.BASE_LEN] = value.length
     }
     Atomics.store(i32, rec + R.FETCH, FETCH_READY)

@@ -1,49 +1,12 @@
 /**
- * The pre-block state as the engine sees it: a lookup from location to value.
- * `entries` lets the parallel engine copy it into shared memory once per block; a `lazy`
- * state is never enumerated: each location is read with `get` when a transaction first
- * needs it, on the calling thread, once per block (see fetchQueue.ts).
+ * Pre-block states (the {@link BaseState} contract is in types.ts): a map, a map that
+ * behaves as a slow source, and one block's view of a lazy state (`lazyBlockState`).
  */
-import type { LocationKey, LocationValue, MaybePromise } from './types.js'
+import type { BaseState, LocationKey, LocationValue, MaybePromise } from './types.js'
 import { keyToString } from './keys.js'
 import { equalBytes } from './incarnationView.js'
 
-export interface BaseState {
-  get(key: LocationKey): MaybePromise<LocationValue | undefined>
-  /** Every location the state holds (used to place the pre-state in shared memory). */
-  entries(): Iterable<[LocationKey, LocationValue]>
-  /**
-   * Changes whenever the state changes. When present, an executor may reuse what it derived
-   * from the same state object at the same version (e.g. its shared-memory image).
-   */
-  readonly version?: number
-  /**
-   * When > 0, the state behaves as a slow source (a disk or network store): the first read
-   * of each location in a block waits this many microseconds. The Block-STM engine simulates
-   * the wait in the thread that needs the value and fetches each location once per block.
-   */
-  readonly fetchLatencyUs?: number
-  /**
-   * When true, the state is read only through `get`, on the thread that called `execute`,
-   * when a transaction first reads a location (a database, a caller's state manager): the
-   * Block-STM engine does not call `entries`, and workers ask the calling thread for the
-   * values they miss (fetchQueue.ts). `get` may be asynchronous and is called at most once
-   * per location per block by the parallel engine; a `get` that throws fails the block with
-   * {@link BaseStateReadError}.
-   */
-  readonly lazy?: boolean
-}
-
-/** Reading the pre-block state failed: the block is not executed (nothing is returned). */
-export class BaseStateReadError extends Error {
-  constructor(
-    readonly key: LocationKey,
-    override readonly cause: unknown,
-  ) {
-    super(`reading the pre-block state failed: ${cause instanceof Error ? cause.message : String(cause)}`)
-    this.name = 'BaseStateReadError'
-  }
-}
+export type { BaseState } from './types.js'
 
 /** A base state held in a Map. */
 export class MapBaseState implements BaseState {
@@ -110,6 +73,17 @@ export class LatencyBaseState implements BaseState {
   }
   entries(): Iterable<[LocationKey, LocationValue]> {
     return this.inner.entries()
+  }
+}
+
+/** Reading the pre-block state failed: the block is not executed (nothing is returned). */
+export class BaseStateReadError extends Error {
+  constructor(
+    readonly key: LocationKey,
+    override readonly cause: unknown,
+  ) {
+    super(`reading the pre-block state failed: ${cause instanceof Error ? cause.message : String(cause)}`)
+    this.name = 'BaseStateReadError'
   }
 }
 

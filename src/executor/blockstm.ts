@@ -12,7 +12,11 @@
  *     committed prefix and run the rest on the calling thread (sequentialTail.ts).
  *
  * Failure handling: a transaction VM exception that survives validation fails the block
- * with {@link TransactionVMError} (as sequential execution would). A worker that crashes,
+ * with {@link TransactionVMError} (as sequential execution would). A capacity error (the
+ * block does not fit the shared memory: {@link CapacityError}) raised anywhere in the block
+ * — a read, the record of writes or deltas, the sequential tail, the layout — re-runs the
+ * block sequentially, whatever `onWorkerFailure` says, with `stats.fallback` starting
+ * `sequential: capacity:`; it is never reported as a VM or worker failure. A worker that crashes,
  * exits, answers garbage or misses the deadline aborts the block in every thread (the ABORT
  * word) and is replaced; the block is then re-run sequentially on the calling thread
  * (`onWorkerFailure: 'sequential'`, reported in `stats.fallback`) or fails with
@@ -20,14 +24,13 @@
  */
 import { siblingUrl } from './workerStart.js'
 import { WorkerFailureError, createEnginePool, type WorkerPool } from './workerPool.js'
-import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
-import { loadVMModule, moduleUrl } from './engine.js'
+import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './types.js'
+import { loadVMModule, moduleUrl } from './types.js'
 import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
 import { BaseFetcher } from './baseFetcher.js'
 import { lazyBlockState } from './baseState.js'
-import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'
-import { LocationTableFullError } from '../mvmemory/locationTable.js'
+import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
@@ -46,7 +49,12 @@ export interface BlockSTMOptions {
   vmModule: string
   /** Concurrent executions per thread (default 1; more overlap waits on a slow state source). */
   lanes?: number
-  /** Size of the shared memory (default 512 MiB of address space, committed as used). */
+  /**
+   * Size of the shared memory (default 512 MiB of address space, committed as used): an
+   * integer from 64 KiB to 2 GiB (byte offsets are stored in Int32 words), else the executor
+   * throws RangeError at creation. A block that does not fit runs sequentially (a capacity
+   * fallback, reported in `stats.fallback`).
+   */
   memoryBytes?: number
   /** A block still running after this many milliseconds is aborted (default 10 minutes). */
   deadlineMs?: number
@@ -82,11 +90,11 @@ export class TransactionVMError extends Error {
   }
 }
 
-/** A worker's report that the block exhausted the shared memory. */
-class CapacityReport extends Error {
-  constructor(message: string) {
+/** A worker's report that the block did not fit the shared memory (its error, rebuilt here). */
+class CapacityReport extends CapacityError {
+  constructor(name: string, message: string) {
     super(message)
-    this.name = 'ArenaExhaustedError'
+    this.name = name
   }
 }
 
@@ -190,9 +198,7 @@ export class BlockSTMExecutor implements BlockExecutor {
         // other gets a fresh one, which no worker can mistake for the announced block.
         return await this.parallel<O>(job, start, announced !== undefined && announced.payload === job.payload ? announced.seq : ++this.seq)
       } catch (e) {
-        if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError || e instanceof CapacityReport) {
-          return await this.sequential<O>(job, start, e.message)
-        }
+        if (e instanceof CapacityError) return await this.sequential<O>(job, start, `capacity: ${e.message}`)
         if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
           await this.pool?.heal()
           return await this.sequential<O>(job, start, e.message)
@@ -228,6 +234,7 @@ export class BlockSTMExecutor implements BlockExecutor {
       await fetcher?.stop()
       // A failed read aborted the block: that failure, not the abort it caused, is the error.
       if (fetcher?.error !== undefined) throw fetcher.error
+      if (fetcher?.capacity !== undefined) throw fetcher.capacity
       throw e
     }
   }
@@ -284,6 +291,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const mod = (await this.localModule()) as TransactionVMModule<O>
     const vm = await mod.createTransactionVM(job.payload, 0)
     const t0 = trace !== undefined ? performance.timeOrigin + performance.now() : 0
+    // A capacity error in the tail comes out as such (not through this callback).
     const tail = await runSequentialTail(vm, mv, from, job, (tx, e) => new TransactionVMError(tx, errorMessage(e)))
     if (trace !== undefined && from < job.txCount) {
       // One bar for the whole tail, on the calling thread's row (thread -1).
@@ -323,9 +331,8 @@ export class BlockSTMExecutor implements BlockExecutor {
       if (r.type === 'error') {
         // A healthy worker that ran out of shared memory: the block is too big for it, not
         // a worker failure (the caller falls back to sequential execution).
-        if (!r.aborted && r.name === 'ArenaExhaustedError') capacity ??= new CapacityReport(r.message)
-        if (!r.aborted && r.name === 'LocationTableFullError') capacity ??= new LocationTableFullError()
-        if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
+        if (!r.aborted && r.capacity === true) capacity ??= new CapacityReport(r.name, r.message)
+        else if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
         pool.markDead(i, 'answered a malformed message')
         failure ??= `worker ${i} answered a malformed message`

@@ -8,6 +8,9 @@
  *   read-set holds one entry per location;
  * - a read that meets an ESTIMATE stops the incarnation with {@link DependencySignal}; the
  *   view remembers the blocker even if the VM swallows the signal;
+ * - a read that finds the shared memory full (a {@link CapacityError} from the location
+ *   table) is remembered in `capacity` the same way, even if the VM swallows it: the
+ *   incarnation is then void and the block falls back to sequential execution;
  * - with a slow or lazy state source, a read that rests on a pre-block value not fetched yet
  *   returns a Promise: the first reader fetches (waits the source's latency, or asks the
  *   calling thread for the value), the others wait for it;
@@ -27,7 +30,7 @@ import {
 } from '../mvmemory/mvMemory.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { FETCH_NEEDED, FETCH_READY, FETCH_RUNNING, R } from '../mvmemory/locationTable.js'
-import { EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import type { ReadSetCapture } from '../validation/readSet.js'
 import { recordFetchWait, requestFetch } from './fetchQueue.js'
 
@@ -57,6 +60,8 @@ export class BlockSTMView implements IncarnationView {
   blockedOn = -1
   /** The block came from `dependOn` declared before any read (no work lost), not from a read. */
   blockedByHint = false
+  /** Set when a read of this incarnation ran out of shared memory (see the module comment). */
+  capacity: CapacityError | undefined = undefined
   private readonly local = new Map<string, LocalEntry>()
   private readonly cache = new Map<string, LocationValue | undefined>()
   private readonly scratch = new ReadResult()
@@ -71,6 +76,7 @@ export class BlockSTMView implements IncarnationView {
     this.txIdx = txIdx
     this.blockedOn = -1
     this.blockedByHint = false
+    this.capacity = undefined
     this.local.clear()
     this.cache.clear()
     this.reads.reset()
@@ -97,7 +103,14 @@ export class BlockSTMView implements IncarnationView {
   private readShared(key: LocationKey, s: string): LocationValue | undefined | Promise<LocationValue | undefined> {
     if (this.cache.has(s)) return this.cache.get(s)
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
-    const rec = this.mv.table.findOrInsert(key)
+    if (this.capacity !== undefined) throw this.capacity
+    let rec: number
+    try {
+      rec = this.mv.table.findOrInsert(key)
+    } catch (e) {
+      if (e instanceof CapacityError) this.capacity = e
+      throw e
+    }
     const r = this.scratch
     // FETCH before the read: a base value published after this load is not trusted (a lazy
     // base state fills BASE_LEN/BASE_AT when it publishes FETCH_READY).

@@ -12,7 +12,7 @@
  * (fetchQueue.ts) through which the first reader of each location asks the calling thread
  * for its pre-block value.
  */
-import type { BlockJob } from './engine.js'
+import type { BlockJob } from './types.js'
 import type { BaseState } from './baseState.js'
 import { H, HEADER_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'

@@ -12,11 +12,11 @@
  * - after answering a block that switched to serial mode (the calling thread runs the rest).
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { CapacityError, H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
-import { loadVMModule } from './engine.js'
+import { loadVMModule } from './types.js'
 import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
 
@@ -52,6 +52,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
       type: 'error',
       seq: msg.seq,
       aborted: e instanceof EngineAbortedError,
+      capacity: e instanceof CapacityError,
       name: e instanceof Error ? e.name : 'Error',
       message: errorMessage(e),
     }

@@ -23,7 +23,7 @@
  *              fetch per location per block, whatever the number of readers. BASE_LEN and
  *              BASE_AT are meaningful only once FETCH_READY has been observed.
  */
-import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
 export const R = {
   LOCK: 0,
@@ -44,7 +44,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
+export class LocationTableFullError extends CapacityError {
   constructor() {
     super('Block-STM location table is full (too many distinct locations for its capacity)')
     this.name = 'LocationTableFullError'

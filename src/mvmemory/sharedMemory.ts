@@ -59,12 +59,34 @@ export class EngineAbortedError extends Error {
   }
 }
 
-export class ArenaExhaustedError extends Error {
+/**
+ * The block does not fit the executor's shared memory (its arena or its location table):
+ * not a fault of the block, the VM or a worker. Wherever it is raised during a block (a
+ * read, the record of a write-set or a delta, the sequential tail), the executor re-runs the
+ * block sequentially and says so in `stats.fallback`.
+ */
+export class CapacityError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CapacityError'
+  }
+}
+
+export class ArenaExhaustedError extends CapacityError {
   constructor(requestedWords: number, limitWords: number) {
     super(`Block-STM shared memory exhausted (asked ${requestedWords * WORD} bytes of ${limitWords * WORD})`)
     this.name = 'ArenaExhaustedError'
   }
 }
+
+/**
+ * Bounds of the shared memory's size. Byte offsets (a key's, a value's) are stored in Int32
+ * words, so every byte offset of the buffer must be at most 2^31 - 1: the buffer is at most
+ * 2 GiB (its last word starts at 2^31 - 4). The lower bound leaves room for the header and
+ * the smallest location table.
+ */
+export const MIN_MEMORY_BYTES = 64 * 1024
+export const MAX_MEMORY_BYTES = 2 ** 31
 
 const CHUNK_WORDS = 16 * 1024 // 64 KiB per thread-local chunk
 
@@ -79,7 +101,16 @@ export class SharedMemory {
     this.u8 = new Uint8Array(buffer)
   }
 
+  /**
+   * A memory of `bytes` (rounded up to 4 KiB). Throws RangeError unless `bytes` is an
+   * integer in [MIN_MEMORY_BYTES, MAX_MEMORY_BYTES].
+   */
   static create(bytes: number, shared = true): SharedMemory {
+    if (!Number.isInteger(bytes) || bytes < MIN_MEMORY_BYTES || bytes > MAX_MEMORY_BYTES) {
+      throw new RangeError(
+        `memoryBytes must be an integer from ${MIN_MEMORY_BYTES} (64 KiB) to ${MAX_MEMORY_BYTES} (2 GiB: byte offsets are stored in Int32 words), got ${bytes}`,
+      )
+    }
     const size = Math.ceil(bytes / (WORD * 1024)) * WORD * 1024
     const buf = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
     const m = new SharedMemory(buf)
@@ -108,7 +139,8 @@ export class SharedMemory {
   private allocGlobal(words: number): number {
     const at = Atomics.add(this.i32, H.BUMP, words)
     const limit = this.i32[H.LIMIT]!
-    if (at + words > limit) {
+    // at < 0: failed requests kept adding to the pointer until it wrapped.
+    if (at < 0 || at + words > limit) {
       this.abort()
       throw new ArenaExhaustedError(words, limit)
     }
