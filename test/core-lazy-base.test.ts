@@ -44,6 +44,7 @@ const seq = createSequentialExecutor({ vmModule: MOCK_VM })
 const configs: Array<[string, () => Promise<BlockExecutor>]> = [
   ['threads 1 lanes 4', () => createBlockSTMExecutor({ threads: 1, lanes: 4, vmModule: MOCK_VM, minParallelTxs: 0 })],
   ['threads 2 lanes 4', () => createBlockSTMExecutor({ threads: 2, lanes: 4, vmModule: MOCK_VM, minParallelTxs: 0 })],
+  ['threads 2 lanes 4 scheduler v2', () => createBlockSTMExecutor({ threads: 2, lanes: 4, vmModule: MOCK_VM, minParallelTxs: 0, scheduler: 'v2' })],
 ]
 const opened: BlockExecutor[] = []
 afterAll(async () => {

@@ -32,7 +32,8 @@ import { BaseFetcher } from './baseFetcher.js'
 import { lazyBlockState } from './baseState.js'
 import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { openScheduler, schedulerKind } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type PrepareMessage, type WorkerReply } from './protocol.js'
@@ -41,6 +42,7 @@ import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
 
 export { WorkerFailureError }
+export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
   /** Worker threads (1 runs Block-STM on the calling thread). */
@@ -77,6 +79,12 @@ export interface BlockSTMOptions {
   chainFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
+  /**
+   * The Block-STM scheduler: 'v1' (the paper's, src/scheduler/scheduler.ts) or 'v2' (after
+   * Aptos' BlockSTMv2, src/scheduler/schedulerV2.ts). Default: {@link DEFAULT_SCHEDULER}.
+   * Anything else throws `UnknownSchedulerError` (a RangeError) at construction.
+   */
+  scheduler?: SchedulerKind
 }
 
 /** A transaction VM exception that a valid (committed) incarnation raised. */
@@ -121,6 +129,7 @@ export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<Blo
 export class BlockSTMExecutor implements BlockExecutor {
   readonly engine = 'blockstm'
   readonly threads: number
+  readonly scheduler: SchedulerKind
   private readonly lanes: number
   private readonly mem: SharedMemory
   private readonly pool: WorkerPool<WorkerReply> | undefined
@@ -135,6 +144,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
     this.threads = opts.threads
+    this.scheduler = schedulerKind(opts.scheduler)
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
@@ -221,7 +231,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
-    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
+    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor, this.scheduler)
     // A lazy base state: this thread serves the workers' fetches for the whole block.
     const fetcher = job.base.lazy === true ? new BaseFetcher(this.mem, job.base) : undefined
     fetcher?.start()
@@ -249,13 +259,13 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
+        lanes.push(new ExecutorLane(mv, openScheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, seq, out, trace)
     }
-    const scheduler = new Scheduler(mem)
+    const scheduler = openScheduler(mem)
     let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
       if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')

@@ -25,7 +25,8 @@ import type { TransactionVM } from './types.js'
 import { BlockSTMView, DependencySignal } from './incarnationView.js'
 import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
-import { Scheduler, Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/scheduler.js'
+import { Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/task.js'
+import type { BlockScheduler } from '../scheduler/types.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
 import { CapacityError, EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { InjectedFault } from './faults.js'
@@ -92,7 +93,7 @@ export class ExecutorLane<O> {
 
   constructor(
     private readonly mv: MVMemory,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: BlockScheduler,
     private readonly vm: TransactionVM<O>,
     private readonly out: OutputBuffer<O>,
     /** When set, every task is appended to it (for timelines); off on the hot path otherwise. */

@@ -16,8 +16,9 @@ import type { BlockJob } from './types.js'
 import type { BaseState } from './baseState.js'
 import { H, HEADER_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'
-import { Scheduler } from '../scheduler/scheduler.js'
 import { layoutFetchQueue } from './fetchQueue.js'
+import { layoutScheduler } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 
 interface BaseImage {
   base: BaseState
@@ -38,9 +39,9 @@ export class BlockLayout {
   /**
    * Resets the memory and lays out `job`; `seq` numbers the block; `serialBudget` and
    * `serialFloor` are the scheduler's serial-fallback budget (-1: none) and the floor of its
-   * early test (see Scheduler.chargeWaste).
+   * early test (see Scheduler.chargeWaste); `scheduler` the scheduler that runs the block.
    */
-  prepare(job: BlockJob, seq: number, serialBudget = -1, serialFloor = 16): void {
+  prepare(job: BlockJob, seq: number, serialBudget = -1, serialFloor = 16, scheduler: SchedulerKind = 'v1'): void {
     const mem = this.mem
     const i32 = mem.i32
     i32.fill(0, 0, HEADER_WORDS)
@@ -53,7 +54,7 @@ export class BlockLayout {
       LocationTable.layout(mem, lazyTableCapacity(job.txCount))
       layoutFetchQueue(mem, mem.i32[H.TABLE_MASK]! + 1)
       mem.resetThreadState()
-      Scheduler.layout(mem, job.txCount, serialBudget, serialFloor)
+      layoutScheduler(mem, job.txCount, scheduler, serialBudget, serialFloor)
       return
     }
     const img = this.image
@@ -93,7 +94,7 @@ export class BlockLayout {
         count: i32[H.TABLE_COUNT]!,
       }
     }
-    Scheduler.layout(mem, job.txCount, serialBudget, serialFloor)
+    layoutScheduler(mem, job.txCount, scheduler, serialBudget, serialFloor)
   }
 }
 

@@ -32,7 +32,8 @@ import { keyToString } from './keys.js'
 import { equalBytes } from './incarnationView.js'
 import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
-import { EXECUTED, SchedulerInvariantError, type Scheduler } from '../scheduler/scheduler.js'
+import { EXECUTED, SchedulerInvariantError } from '../scheduler/task.js'
+import type { BlockScheduler } from '../scheduler/types.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
 import { CapacityError } from '../mvmemory/sharedMemory.js'
 
@@ -43,7 +44,7 @@ export interface CommittedPrefix {
 }
 
 /** The committed prefix: transactions executed whose read-sets validate, in block order. */
-export function committedPrefix(mv: MVMemory, scheduler: Scheduler, txCount: number): CommittedPrefix {
+export function committedPrefix(mv: MVMemory, scheduler: BlockScheduler, txCount: number): CommittedPrefix {
   const validator = new Validator(mv)
   let from = 0
   let validations = 0

@@ -22,6 +22,8 @@
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
  *              fetch per location per block, whatever the number of readers. BASE_LEN and
  *              BASE_AT are meaningful only once FETCH_READY has been observed.
+ *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
+ *              [tx, incarnation, writer read, next], under LOCK), 0 for none
  */
 import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
@@ -35,6 +37,7 @@ export const R = {
   BASE_LEN: 6,
   BASE_AT: 7,
   FETCH: 8,
+  READERS: 9,
 } as const
 export const RECORD_WORDS = 10
 
@@ -128,6 +131,7 @@ export class LocationTable {
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
           i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 || i32[H.FETCH_QUEUE]! !== 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.READERS] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec

@@ -48,9 +48,19 @@ export const H = {
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
   SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
   IDLE_WAITERS: 26, // lanes sleeping in waitForWork (wakeIdle notifies only when some are)
-  FETCH_QUEUE: 27, // word index of the fetch-request queue (0: none; see executor/fetchQueue.ts)
+  SCHEDULER: 27, // the block's scheduler: 1 = v1 (src/scheduler/scheduler.ts), 2 = v2 (schedulerV2.ts)
+  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
+  COMMIT_IDX: 28, // transactions below it are committed (final)
+  COMMIT_LOCK: 29, // held by the one thread committing in order
+  COMMIT_ARMED: 30, // set by a thread that found the commit lock held: the holder looks again
+  USEFUL_US: 31, // µs of executions finished and not (yet) wasted
+  WASTE_US: 32, // µs of executions aborted or stopped on a read
+  START_AT: 34, // float64 (words 34-35): epoch ms when the first lane started the block
+  STAT_COMMITS: 36,
+  STALLS: 37, // stalls added (statistics)
+  FETCH_QUEUE: 38, // word index of the fetch-request queue (0: none; see executor/fetchQueue.ts)
 } as const
-export const HEADER_WORDS = 32
+export const HEADER_WORDS = 48
 
 export class EngineAbortedError extends Error {
   constructor(message = 'Block-STM execution was aborted') {
@@ -249,5 +259,11 @@ export const T = {
   READS_AT: 5, // word index of the last read-set block (its first word is its entry count)
   WRITES_AT: 7, // word index of the last written location records
   WRITES_LEN: 8,
+  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
+  ABORT_REQ: 9, // 1 + the incarnation aborted while it was executing, 0 for none
+  STALL: 10, // stalls held on this transaction (it is not handed out while > 0)
+  PROPAGATES: 11, // 1 while the transaction holds a stall on each of its aborted dependents
+  ABORTED_HEAD: 12, // head of the list of transactions this one's writes aborted (nodes [tx, next])
+  DURATION_US: 13, // µs its last recorded incarnation took (charged as waste if it is aborted)
 } as const
-export const TX_WORDS = 10
+export const TX_WORDS = 16
