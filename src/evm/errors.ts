@@ -33,3 +33,28 @@ export class UnsupportedBlockError extends Error {
     this.name = 'UnsupportedBlockError'
   }
 }
+
+/** BLOCKHASH is asked for a number whose hash the caller did not supply. */
+export class MissingBlockHashError extends Error {
+  constructor(
+    /** The block number whose hash was asked for. */
+    readonly blockNumber: bigint,
+    /** The block being executed. */
+    readonly inBlock: bigint,
+    /** The transaction that asked, when one did. */
+    readonly txIndex?: number,
+  ) {
+    super(
+      `block ${inBlock}: BLOCKHASH(${blockNumber}) was asked${txIndex === undefined ? '' : ` by transaction ${txIndex}`} but no hash for block ${blockNumber} was supplied (pass blockHashes or getBlockHash)`,
+    )
+    this.name = 'MissingBlockHashError'
+  }
+}
+
+/** The block's Common does not fit the block or the Common given with it. */
+export class ChainMismatchError extends Error {
+  constructor(readonly reason: string) {
+    super(`chain mismatch: ${reason}`)
+    this.name = 'ChainMismatchError'
+  }
+}

@@ -27,11 +27,11 @@ import type { TracedBlockResult } from '../executor/blockstm.js'
 import type { TraceEvent } from '../executor/executor.js'
 import { LatencyBaseState, MapBaseState } from '../executor/baseState.js'
 import type { EvmPredictorName } from '../planner/predictors.js'
-import { InvalidBlockError, UnsupportedBlockError } from './errors.js'
-import { type BlockHashes } from './fixtures.js'
+import { ChainMismatchError, InvalidBlockError, MissingBlockHashError, UnsupportedBlockError } from './errors.js'
+import { chainRulesOf, commonFromRules, registerLocalCommon, resolveBlockHashes, type BlockHashes, type ChainRules, type GetBlockHash } from './chain.js'
 import { orderedTrieRoot } from './orderedTrie.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
-import { commonFor, createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
+import { createBindingVM, type EvmBlockPayload, type EvmTxOutput } from './txvm.js'
 import { createSenderTable } from './senderTable.js'
 import { encodeBlock } from './blockRlp.js'
 import { decodeReceiptTail, encodeReceiptWithTail, type Log } from './receipts.js'
@@ -40,6 +40,7 @@ import type { PostState, PreState } from './types.js'
 export * from './errors.js'
 export * from './keys.js'
 export * from './fixtures.js'
+export { blockHashFor, chainRulesOf, commonFor, commonFromRules, mainnetCommon, resolveBlockHashes, type BlockHashes, type ChainRules, type GetBlockHash } from './chain.js'
 export { assemblePostState, postStateToJSON, preStateEntries } from './state.js'
 export type { EvmTxOutput, EvmBlockPayload } from './txvm.js'
 export type { AccountState, PreState, PostState } from './types.js'
@@ -78,10 +79,24 @@ export interface EvmExecutorOptions {
 
 export interface ExecuteBlockArgs {
   block: Block
-  /** Defaults to the block's own Common. */
+  /**
+   * The chain's rules, used as given (chain id, hardfork, EIPs, parameters, custom chains,
+   * its `customCrypto` on the calling thread); defaults to the block's own Common. Its chain
+   * id must be the block's ({@link ChainMismatchError} otherwise).
+   */
   common?: Common
   preState: PreState
+  /**
+   * Hashes BLOCKHASH may read (the 256 blocks before this one). A transaction that asks for a
+   * hash supplied neither here nor by `getBlockHash` fails the block with a
+   * {@link MissingBlockHashError}; no hash is ever invented.
+   */
   blockHashes?: BlockHashes
+  /**
+   * An async source of block hashes (like a blockchain), asked on the calling thread before
+   * execution for the numbers of the 256-block window that `blockHashes` lacks.
+   */
+  getBlockHash?: GetBlockHash
   /** Per-transaction sender addresses as given by the source (a scheduling hint only). */
   senderHints?: Array<string | undefined>
 }
@@ -198,12 +213,16 @@ type SystemVM = Awaited<ReturnType<typeof createBindingVM>> & { common: Common }
  */
 class SystemVMs {
   private readonly free = new Map<string, SystemVM[]>()
+  private readonly cryptoIds = new WeakMap<object, number>()
+  private nextId = 0
 
-  async take(hardfork: string, eips: number[], crypto: 'native' | 'default'): Promise<[string, SystemVM]> {
-    const key = `${hardfork}|${eips.join(',')}|${crypto}`
+  async take(rules: ChainRules, crypto: 'native' | 'default', callerCrypto: Common['customCrypto']): Promise<[string, SystemVM]> {
+    let id = this.cryptoIds.get(callerCrypto)
+    if (id === undefined) this.cryptoIds.set(callerCrypto, (id = this.nextId++))
+    const key = `${rules.key}|${crypto}|${id}`
     const vm = this.free.get(key)?.pop()
     if (vm !== undefined) return [key, vm]
-    const common = await commonFor(hardfork, eips, crypto)
+    const common = await commonFromRules(rules, crypto, callerCrypto)
     return [key, { ...(await createBindingVM(common)), common }]
   }
 
@@ -236,17 +255,21 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
   const common = args.common ?? block.common
   const header = block.header
   const n = block.transactions.length
+  checkChain(block, common)
   if (common.gteHardfork(Hardfork.Dao) && header.number === common.hardforkBlock(Hardfork.Dao)) {
     throw new UnsupportedBlockError('the DAO fork block (irregular state change) is not supported')
   }
   const crypto = opts.crypto ?? 'native'
   // The engine's payload first: announced to the engine, its workers recover senders while
   // this thread builds the pre-block state.
+  const rules = chainRulesOf(common)
+  const hashes = await resolveBlockHashes(header.number, args.blockHashes, args.getBlockHash)
   const payload: EvmBlockPayload = {
     blockRlp: encodeBlock(block),
-    hardfork: common.hardfork(),
-    eips: common.eips(),
-    blockHashes: [...(args.blockHashes ?? new Map())],
+    rules,
+    hardfork: rules.hardfork,
+    eips: rules.eips,
+    blockHashes: [...hashes],
     crypto,
     coinbaseDelta: opts.coinbaseDelta ?? true,
     senderTable: createSenderTable(n),
@@ -254,11 +277,13 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
   const prev = prevSameSenderFromHints(args.senderHints, n)
   if (prev !== undefined) payload.prevSameSender = prev
   const criticalPath = prev !== undefined ? hintCriticalPath(prev, args.senderHints!, payload.coinbaseDelta ? header.coinbase.toString() : undefined) : undefined
+  registerLocalCommon(payload, common)
   engine.announce?.(payload)
 
-  const [sysKey, sys] = await systemVMs.take(common.hardfork(), common.eips(), crypto)
+  const [sysKey, sys] = await systemVMs.take(rules, crypto, common.customCrypto)
   const sysCommon = sys.common
-  sys.chain.hashes = args.blockHashes
+  sys.chain.hashes = hashes
+  sys.chain.missing = undefined
   sys.sm.setCoinbase(undefined)
 
   // 1. Pre-block system operations.
@@ -322,6 +347,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     const out = res.outputs[i]!
     if (header.gasLimit < tx.gasLimit + gasUsed) throw new InvalidBlockError('tx has a higher gas limit than the block', i)
     if (!out.valid) throw new InvalidBlockError(out.error ?? 'invalid transaction', i)
+    if (out.missingBlockHash !== undefined) throw new MissingBlockHashError(out.missingBlockHash, header.number, i)
     gasUsed += out.blockGasSpent
     cumulative += out.gasUsed
     const tail = decodeReceiptTail(out.receiptTail)
@@ -352,7 +378,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     for (const w of block.withdrawals ?? []) await reward(sys.vm.evm.stateManager, journal, w.address, w.amount * 1_000_000_000n)
     await journal.cleanup()
   }
-  if (block.common.consensusType() === 'pow') {
+  if (common.consensusType() === 'pow') {
     const minerReward = sys.vm.common.param('minerReward')
     for (const ommer of block.uncleHeaders) {
       let r = ((8n - (header.number - ommer.number)) * minerReward) / 8n
@@ -369,6 +395,7 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
   }
   sys.sm.flush(postView)
+  if (sys.chain.missing !== undefined) throw new MissingBlockHashError(sys.chain.missing, header.number)
   systemVMs.give(sysKey, sys)
 
   const stateDiff = [...preWrites, ...postView.writes.values()]
@@ -395,6 +422,21 @@ async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: E
     },
     stats: res.stats,
     ...(res.trace !== undefined ? { trace: res.trace } : {}),
+  }
+}
+
+/** The block must belong to the chain of `common` (checked before anything runs). */
+function checkChain(block: Block, common: Common): void {
+  const id = common.chainId()
+  if (block.common.chainId() !== id) {
+    throw new ChainMismatchError(`block ${block.header.number} was built for chain ${block.common.chainId()} (${block.common.chainName()}), executed with a Common of chain ${id} (${common.chainName()})`)
+  }
+  for (let i = 0; i < block.transactions.length; i++) {
+    const tx = block.transactions[i]!
+    const txChain = 'chainId' in tx ? (tx as { chainId: bigint }).chainId : tx.common.chainId()
+    if (txChain !== id && (tx.type !== 0 || tx.supports(155))) {
+      throw new ChainMismatchError(`block ${block.header.number}: transaction ${i} is signed for chain ${txChain}, the Common is of chain ${id} (${common.chainName()})`)
+    }
   }
 }
 
