@@ -18,6 +18,7 @@
  *   pre-state cannot reproduce the header's state root. Untimed per run: a copy of the loaded
  *   trie (`shallowCopy` + `setStateRoot`), the VM and the decoded block.
  */
+import type { SchedulerKind } from '../scheduler/types.js'
 import { createBlockFromRLP } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
@@ -33,7 +34,7 @@ import { commonFor } from '../evm/chain.js'
 import { encodeBlock } from '../evm/blockRlp.js'
 import { createSenderTable } from '../evm/senderTable.js'
 import type { BenchBlock } from './evmBlock.js'
-import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 
 export const ENGINE_NAMES = ['sequential', 'blockstm', 'ideal', 'ethereumjs', 'static-batch'] as const
 /** An engine; `static-batch:<predictor>` picks the planner's predictor (default address). */
@@ -50,6 +51,8 @@ export interface RunnerOptions {
   readLatencyUs?: number
   /** blockstm lanes per thread (default 1; 32 with a slow source). */
   lanes?: number
+  /** blockstm scheduler (engine default when absent). */
+  scheduler?: SchedulerKind
 }
 
 export interface RunOutcome {
@@ -240,7 +243,13 @@ export async function createRunner(name: BenchEngineName, threads: number, opts:
     case 'blockstm':
       return new BindingRunner(
         'blockstm',
-        createEvmExecutor({ engine: 'blockstm', threads, lanes: opts.lanes ?? (latency.readLatencyUs !== undefined ? 32 : 1), ...latency }),
+        createEvmExecutor({
+          engine: 'blockstm',
+          threads,
+          lanes: opts.lanes ?? (latency.readLatencyUs !== undefined ? 32 : 1),
+          ...latency,
+          ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+        }),
       )
     case 'ideal':
       return new IdealRunner(await IdealExecutor.create({ threads, vmModule: txvmModule }))

@@ -21,9 +21,10 @@ import { paramsTx } from '@ethereumjs/tx'
 import { getKZG, nativeEcrecover } from './crypto.js'
 import { initKeccak, keccak256 } from './keccak.js'
 import { MissingBlockHashError } from './errors.js'
+import type { BlockHashTable } from './types.js'
 
-/** Block number → hash, as the caller supplies them. */
-export type BlockHashes = Map<bigint, Uint8Array>
+/** Block number → hash, as the caller supplies them (types.ts's `BlockHashTable`). */
+export type BlockHashes = BlockHashTable
 
 /** An async source of block hashes (like a blockchain): undefined when the hash is unknown. */
 export type GetBlockHash = (number: bigint) => Promise<Uint8Array | undefined> | Uint8Array | undefined

@@ -34,6 +34,23 @@ export class UnsupportedBlockError extends Error {
   }
 }
 
+/** Raised when the EVM calls a state-manager method this binding does not provide. */
+export class UnsupportedStateOperationError extends Error {
+  constructor(op: string) {
+    super(`state manager operation not supported by the Block-STM binding: ${op}`)
+    this.name = 'UnsupportedStateOperationError'
+  }
+}
+
+/**
+ * Not an error but a signal the state manager throws through the EVM: a view read answered
+ * with a Promise where a synchronous value was needed. The transaction VM awaits `promise`
+ * and reruns the transaction (txvm.ts).
+ */
+export class PendingRead {
+  constructor(readonly promise: Promise<unknown>) {}
+}
+
 /** BLOCKHASH is asked for a number whose hash the caller did not supply. */
 export class MissingBlockHashError extends Error {
   constructor(
@@ -51,7 +68,7 @@ export class MissingBlockHashError extends Error {
   }
 }
 
-/** The block's Common does not fit the block or the Common given with it. */
+/** The block does not belong to the chain of the Common it is executed with. */
 export class ChainMismatchError extends Error {
   constructor(readonly reason: string) {
     super(`chain mismatch: ${reason}`)

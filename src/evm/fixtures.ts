@@ -17,6 +17,7 @@ import { InputError } from './errors.js'
 import { hexToBytesStrict, slotHex, slotBytes } from './state.js'
 import type { AccountState, PreState } from './types.js'
 import { mainnetCommon, type BlockHashes } from './chain.js'
+export type { BlockHashes } from './chain.js'
 
 const HEX_QUANTITY = /^0x[0-9a-fA-F]+$/
 
