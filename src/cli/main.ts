@@ -25,6 +25,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'bench', description: 'time engines (sequential, blockstm, ideal, ethereumjs) on the same EVM block and check that their results are identical', load: async () => (await import('./bench.js')).registerBenchCommand },
   { name: 'report', description: 'compare the static-batch planner with Block-STM and sequential execution; write tables, charts and index.html', load: async () => (await import('./report.js')).registerReportCommand },
   { name: 'adversarial', description: 'run adversarial blocks and print executions/tx and times vs sequential', load: async () => (await import('./adversarial.js')).registerAdversarialCommand },
+  { name: 'check', description: 'check that a transaction VM stays deterministic under Block-STM (random blocks from its blocks(fc), forced interleavings, shrunk counterexamples)', load: async () => (await import('./check.js')).registerCheckCommand },
   { name: 'workload', description: 'write a generated benchmark block as a fixture directory (for block and bench --block)', load: async () => (await import('./workload.js')).registerWorkloadCommand },
 ]
 
