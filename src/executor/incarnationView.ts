@@ -58,6 +58,12 @@ export class BlockSTMView implements IncarnationView {
   blockedOn = -1
   /** The block came from `dependOn` declared before any read (no work lost), not from a read. */
   blockedByHint = false
+  /**
+   * Scheduler v2: the incarnation whose reads register at their location (MVMemory
+   * "registered reads"), so that later writes can abort exactly this reader; -1: none.
+   * Set after `reset`.
+   */
+  registerInc = -1
   /** Set when a read of this incarnation ran out of shared memory (see the module comment). */
   capacity: CapacityError | undefined = undefined
   private readonly local = new Map<string, LocalEntry>()
@@ -75,6 +81,7 @@ export class BlockSTMView implements IncarnationView {
     this.blockedOn = -1
     this.blockedByHint = false
     this.capacity = undefined
+    this.registerInc = -1
     this.local.clear()
     this.cache.clear()
     this.reads.reset()
@@ -110,7 +117,7 @@ export class BlockSTMView implements IncarnationView {
       throw e
     }
     const r = this.scratch
-    this.mv.read(rec, this.txIdx, r, true)
+    this.mv.read(rec, this.txIdx, r, true, this.registerInc)
     if (r.fromBase && this.mv.mem.i32[rec + R.FETCH] !== FETCH_READY) {
       // The pre-block value is still at the slow source: fetch it (once per block, whoever
       // asks first), then read again — lower transactions may have written meanwhile.
@@ -124,7 +131,7 @@ export class BlockSTMView implements IncarnationView {
 
   private finishRead(rec: number, s: string): LocationValue | undefined {
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
-    this.mv.read(rec, this.txIdx, this.scratch, true)
+    this.mv.read(rec, this.txIdx, this.scratch, true, this.registerInc)
     return this.complete(rec, s, this.scratch)
   }
 
