@@ -27,9 +27,9 @@ import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
 import { Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/task.js'
 import type { BlockScheduler } from '../scheduler/types.js'
-import type { MVMemory } from '../mvmemory/mvMemory.js'
+import type { MVMemory, ReaderSink } from '../mvmemory/mvMemory.js'
 import { CapacityError, EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
-import { InjectedFault } from './faults.js'
+import { EngineInvariantError, InjectedFault } from './errors.js'
 
 /** A transaction VM exception captured as an incarnation's output. */
 export class TransactionFailure {
@@ -90,8 +90,8 @@ export class ExecutorLane<O> {
   private readonly reads = new ReadSetCapture()
   private readonly view: BlockSTMView
   private readonly validator: Validator
-  /** Scheduler v2: the readers an incarnation's writes invalidated (pairs tx, incarnation), reused. */
-  private readonly invalidated: number[] | undefined
+  /** Scheduler v2: where recorded writes report the readers they invalidate. */
+  private readonly invalidated: ReaderSink | undefined
   /** Scheduler v2 times executions (its progress measure). */
   private readonly timed: boolean
 
@@ -105,7 +105,7 @@ export class ExecutorLane<O> {
   ) {
     this.view = new BlockSTMView(mv, scheduler, this.reads)
     this.validator = new Validator(mv)
-    this.invalidated = scheduler.registersReads ? [] : undefined
+    this.invalidated = scheduler.registersReads ? scheduler.readerSink?.() : undefined
     this.timed = scheduler.kind === 'v2'
   }
 
@@ -152,7 +152,8 @@ export class ExecutorLane<O> {
       try {
         output = await this.vm.execute(tx, view)
       } catch (e) {
-        if (e instanceof EngineAbortedError || e instanceof InjectedFault || e instanceof CapacityError) throw e
+        // Engine signals and engine bugs are not the transaction's failure.
+        if (e instanceof EngineAbortedError || e instanceof InjectedFault || e instanceof CapacityError || e instanceof EngineInvariantError) throw e
         if (e instanceof DependencySignal || view.blockedOn >= 0 || view.capacity !== undefined) output = undefined as O
         else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
       }
@@ -167,7 +168,7 @@ export class ExecutorLane<O> {
       }
       const readsAt = this.reads.publish(this.mv.mem)
       const invalidated = this.invalidated
-      if (invalidated !== undefined) invalidated.length = 0
+      if (invalidated !== undefined) invalidated.found.length = 0
       const wroteNew = this.mv.record(tx, incarnation, view.writeSet(), readsAt, invalidated)
       this.out.set(tx, incarnation, output)
       if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'recorded')

@@ -37,12 +37,43 @@
 import { H, T, TX_WORDS, WORD, type SharedMemory } from './sharedMemory.js'
 import { LocationTable, R } from './locationTable.js'
 import { decodeNumeric, encodeNumeric } from './numeric.js'
+import { EngineInvariantError } from './errors.js'
+import type { WordMap } from './wordMap.js'
 
-export const V = { TX: 0, INC: 1, KIND: 2, VAL_AT: 3, VAL_LEN: 4 } as const
+/**
+ * A version entry `V` (VERSION_WORDS words; a location's entries lie at the word index
+ * `R.VERS_AT`, sorted by TX). Note the units: VAL_AT is a *byte* offset (into the byte view),
+ * while `R.VERS_AT` that leads here is a *word* index.
+ */
+export const V = {
+  TX: 0, // transaction index of the writer
+  INC: 1, // its incarnation
+  KIND: 2, // KIND_VALUE | KIND_DELTA_ADD | KIND_ESTIMATE
+  VAL_AT: 3, // byte offset of the value (VALUE) or of the delta's magnitude (DELTA_ADD)
+  VAL_LEN: 4, // bytes: the value's length
+} as const
 /** A registered read (scheduler v2): see the module comment. */
-export const RD = { TX: 0, INC: 1, SRC: 2, NEXT: 3 } as const
+export const RD = {
+  TX: 0, // the reader
+  INC: 1, // its incarnation
+  SRC: 2, // the writer it read (-1: the pre-block value or folded deltas)
+  NEXT: 3, // the next node of the location's reader list (word index), 0 at the end
+} as const
 export const READER_WORDS = 4
+
+/**
+ * Where `record` reports the registered readers its writes invalidate (scheduler v2): it
+ * pushes pairs (reader tx, reader incarnation) onto `found`; `isLive` tells which registered
+ * reads still matter (the reader's incarnation is current and not committed); the others
+ * are unlinked as scans meet them.
+ */
+export interface ReaderSink {
+  readonly found: number[]
+  isLive(tx: number, incarnation: number): boolean
+}
 export const VERSION_WORDS = 5
+
+export const V_MAP: WordMap = { record: 'version entry V', owner: 'mvmemory/mvMemory.ts', size: VERSION_WORDS, fields: V }
 
 export const KIND_VALUE = 1
 export const KIND_DELTA_ADD = 2
@@ -168,9 +199,9 @@ export class MVMemory {
    * unlinks the registered readers above `writer` whose read this write changes: those that
    * read `writer`'s previous entry, and (`below`) those that read anything lower.
    */
-  private collectReaders(rec: number, writer: number, below: boolean, out: number[]): void {
+  private collectReaders(rec: number, writer: number, below: boolean, sink: ReaderSink): void {
     const i32 = this.mem.i32
-    const committed = Atomics.load(i32, H.COMMIT_IDX)
+    const out = sink.found
     let prev = -1
     let node = i32[rec + R.READERS]!
     while (node !== 0) {
@@ -178,7 +209,7 @@ export class MVMemory {
       const tx = i32[node + RD.TX]!
       const inc = i32[node + RD.INC]!
       const src = i32[node + RD.SRC]!
-      const dead = tx < committed || Atomics.load(i32, this.txRecord(tx) + T.INCARNATION) !== inc
+      const dead = !sink.isLive(tx, inc)
       const hit = !dead && tx > writer && (src === writer || (below && src < writer))
       if (hit) out.push(tx, inc)
       if (dead || hit) {
@@ -194,7 +225,7 @@ export class MVMemory {
    * in shared memory by the caller). Returns true when it wrote a location that the previous
    * incarnation of txIdx did not.
    */
-  record(txIdx: number, incarnation: number, writes: readonly WriteOp[], readsAt: number, invalidated?: number[]): boolean {
+  record(txIdx: number, incarnation: number, writes: readonly WriteOp[], readsAt: number, invalidated?: ReaderSink): boolean {
     const mem = this.mem
     const i32 = mem.i32
     const tx = this.txRecord(txIdx)
@@ -258,7 +289,7 @@ export class MVMemory {
       if (i32[rec + R.VERS_LEN] === 0) return
       this.read(rec, txCount, r, true)
       if (r.kind === READ_DEPENDENCY) {
-        throw new Error(`invariant broken: ESTIMATE of transaction ${r.tx} left after the block finished`)
+        throw new EngineInvariantError(`ESTIMATE of transaction ${r.tx} left after the block finished`)
       }
       if (r.kind === READ_BASE) return
       const value = r.value!
@@ -290,7 +321,7 @@ export class MVMemory {
     return -1
   }
 
-  private upsert(rec: number, txIdx: number, inc: number, kind: number, valAt: number, valLen: number, invalidated?: number[]): void {
+  private upsert(rec: number, txIdx: number, inc: number, kind: number, valAt: number, valLen: number, invalidated?: ReaderSink): void {
     const mem = this.mem
     const i32 = mem.i32
     mem.lock(rec + R.LOCK)
@@ -323,7 +354,7 @@ export class MVMemory {
     }
   }
 
-  private remove(rec: number, txIdx: number, invalidated?: number[]): void {
+  private remove(rec: number, txIdx: number, invalidated?: ReaderSink): void {
     const mem = this.mem
     const i32 = mem.i32
     mem.lock(rec + R.LOCK)

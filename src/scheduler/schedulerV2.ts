@@ -49,8 +49,9 @@
  *   two transaction locks are held at once except blocker-before-dependent in
  *   addDependency (lower index first), so there is no lock cycle.
  */
-import { H, T, TX_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
-import { MVMemory } from '../mvmemory/mvMemory.js'
+import type { SharedMemory } from '../mvmemory/sharedMemory.js'
+import { MVMemory, type ReaderSink } from '../mvmemory/mvMemory.js'
+import { H, T, TX_WORDS } from './words.js'
 import { Validator } from '../validation/validate.js'
 import { ABORTING, EXECUTED, EXECUTING, READY_TO_EXECUTE, SchedulerInvariantError, TASK_EXECUTE, type Task } from './task.js'
 import type { BlockScheduler, SchedulerKind, SchedulerStats } from './types.js'
@@ -61,7 +62,7 @@ const AD_NEXT = 1
 
 const nowMs = (): number => performance.timeOrigin + performance.now()
 
-export class SchedulerV2 implements BlockScheduler {
+export class SchedulerV2 implements BlockScheduler, ReaderSink {
   readonly kind: SchedulerKind = 'v2'
   readonly registersReads = true
   readonly txCount: number
@@ -73,6 +74,8 @@ export class SchedulerV2 implements BlockScheduler {
   /** Scratch stacks for stall propagation (per thread). */
   private readonly stack: number[] = []
   private readonly released: number[] = []
+  /** ReaderSink: the readers a lane's last recorded writes invalidated (pairs tx, incarnation). */
+  readonly found: number[] = []
 
   constructor(private readonly mem: SharedMemory) {
     this.i32 = mem.i32
@@ -133,6 +136,16 @@ export class SchedulerV2 implements BlockScheduler {
 
   isExecuted(tx: number): boolean {
     return this.status(tx) === EXECUTED
+  }
+
+  /** ReaderSink: a registered read matters while its incarnation is current and uncommitted. */
+  isLive(tx: number, incarnation: number): boolean {
+    return tx >= Atomics.load(this.i32, H.COMMIT_IDX) && Atomics.load(this.i32, this.rec(tx) + T.INCARNATION) === incarnation
+  }
+
+  /** The sink `MVMemory.record` reports invalidated readers to (this scheduler; one per lane). */
+  readerSink(): ReaderSink {
+    return this
   }
 
   /** Stalls currently held on `tx` (tests and diagnostics). */
@@ -248,10 +261,10 @@ export class SchedulerV2 implements BlockScheduler {
   /**
    * Marks (tx, incarnation) EXECUTED (or, when it was aborted while executing, READY with the
    * next incarnation, its writes ESTIMATEs), aborts the readers its writes invalidated
-   * (`touched`: pairs reader tx, reader incarnation, from MVMemory.record), resumes the
+   * (`touched.found`: pairs reader tx, reader incarnation, from MVMemory.record), resumes the
    * transactions waiting on it, releases or passes on stalls, and commits what it can.
    */
-  finishExecution(tx: number, incarnation: number, _wroteNewLocation: boolean, task: Task, touched?: readonly number[], durationUs = 0): Task {
+  finishExecution(tx: number, incarnation: number, _wroteNewLocation: boolean, task: Task, touched?: ReaderSink, durationUs = 0): Task {
     const i32 = this.i32
     const r = this.rec(tx)
     this.mem.lock(r + T.LOCK)
@@ -274,7 +287,11 @@ export class SchedulerV2 implements BlockScheduler {
     }
     this.mem.unlock(r + T.LOCK)
 
-    if (touched !== undefined) for (let k = 0; k < touched.length; k += 2) this.startAbort(touched[k]!, touched[k + 1]!, tx)
+    if (touched !== undefined) {
+      const found = touched.found
+      for (let k = 0; k < found.length; k += 2) this.startAbort(found[k]!, found[k + 1]!, tx)
+      found.length = 0
+    }
 
     if (abortedInFlight) {
       this.waste(durationUs)
