@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { runReport } from '../src/report/run.js'
 import { writeReport } from '../src/report/output.js'
 import { renderTimelineSVG } from '../src/report/timeline.js'
-import { EVM_PREDICTORS } from '../src/planner/predictors.js'
+import { EVM_PREDICTORS } from '../src/evm/predictors.js'
 
 function checkSvg(text: string, name: string): void {
   expect(text.trimStart().startsWith('<svg'), `${name} starts with <svg`).toBe(true)

@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { runReport } from '../report/run.js'
 import { toTable, writeReport } from '../report/output.js'
 import { WORKLOAD_KINDS, type WorkloadKind } from '../workloads/types.js'
-import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 import { positiveInt, UsageError } from './util.js'
 
 const list = <T extends string>(name: string, allowed: readonly string[]) => (v: string) => {
