@@ -23,7 +23,7 @@ import { normalizePost, runReference } from './evm-reference.js'
 const key = (n: number) => keccak_256(new TextEncoder().encode(`eip7610-key-${n}`))
 const A = key(1)
 const B = key(2)
-const addr = (k: Uint8Array) => new Address(privateToAddress(k)).toString()
+const addr = (k: Uint8Array) => new Address(privateToAddress(k)).toString() as `0x${string}`
 const FACTORY = ('0x' + 'fa'.repeat(20)) as `0x${string}`
 // CREATE2(value 0, memory[0..1] = 0x00 (init code: STOP, deploys empty code), salt 0); SSTORE(0, result).
 // A collision consumes the gas given to CREATE2 (63/64): the transactions carry enough for the SSTORE after it.
@@ -46,7 +46,7 @@ function pre(target: 'storage' | 'balance'): PreState {
   return p
 }
 
-function block(c: Common, txs: Array<{ from: Uint8Array; nonce: number; to: string }>): Block {
+function block(c: Common, txs: Array<{ from: Uint8Array; nonce: number; to: `0x${string}` }>): Block {
   return createBlock(
     {
       header: { number: 20_000_000n, timestamp: 1_720_000_000n, coinbase: COINBASE, gasLimit: 30_000_000n, baseFeePerGas: 7n, parentBeaconBlockRoot: new Uint8Array(32), excessBlobGas: 0n, blobGasUsed: 0n },
