@@ -11,6 +11,7 @@ import { registerBenchCommand } from './bench.js'
 import { registerReportCommand } from './report.js'
 import { registerAdversarialCommand } from './adversarial.js'
 import { registerWorkloadCommand } from './workload.js'
+import { registerCheckCommand } from './check.js'
 import { fail } from './util.js'
 
 const program = new Command()
@@ -28,6 +29,7 @@ registerBenchCommand(program)
 registerReportCommand(program)
 registerAdversarialCommand(program)
 registerWorkloadCommand(program)
+registerCheckCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -42,7 +42,12 @@ export type EncodedOutput = [number, number, boolean, unknown]
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; seq: number; outputs: EncodedOutput[]; trace?: TraceEvent[] }
-  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string }
+  /**
+   * The block failed in this worker. `aborted`: it stopped because another thread aborted
+   * the block; `capacity`: it ran out of shared memory (a CapacityError, not a worker fault);
+   * `invariant`: an engine invariant broke (an EngineInvariantError: an engine bug, errors.ts).
+   */
+  | { type: 'error'; seq: number; aborted: boolean; capacity?: boolean; invariant?: boolean; name: string; message: string }
 
 export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {
   const list: EncodedOutput[] = []

@@ -20,8 +20,11 @@
  *              (`H.FETCH_LATENCY_US` > 0) it starts FETCH_NEEDED, and the first reader that
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
  *              fetch per location per block, whatever the number of readers.
+ *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
+ *              [tx, incarnation, writer read, next], under LOCK), 0 for none
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { LocationTableFullError } from './errors.js'
 
 export const R = {
   LOCK: 0,
@@ -33,6 +36,7 @@ export const R = {
   BASE_LEN: 6,
   BASE_AT: 7,
   FETCH: 8,
+  READERS: 9,
 } as const
 export const RECORD_WORDS = 10
 
@@ -42,12 +46,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
-  constructor() {
-    super('Block-STM location table is full (too many distinct locations for its capacity)')
-    this.name = 'LocationTableFullError'
-  }
-}
+export { LocationTableFullError } from './errors.js'
 
 /** FNV-1a over the key bytes. Only a starting point for probing: never trusted for equality. */
 export function hashKey(key: Uint8Array): number {
@@ -126,6 +125,7 @@ export class LocationTable {
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
           i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.READERS] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec
