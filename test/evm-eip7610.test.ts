@@ -17,7 +17,7 @@ import { createTx } from '@ethereumjs/tx'
 import { Address, bytesToHex, generateAddress2, hexToBytes, privateToAddress } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { createEvmExecutor, type EvmExecutor, type PreState } from '../src/evm/index.js'
-import { commonFor } from '../src/evm/txvm.js'
+import { commonFor } from '../src/evm/chain.js'
 import { normalizePost, runReference } from './evm-reference.js'
 
 const key = (n: number) => keccak_256(new TextEncoder().encode(`eip7610-key-${n}`))

@@ -21,7 +21,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { createEvmExecutor, InvalidBlockError, type EvmExecutor, type PreState } from '../src/evm/index.js'
 import { validateBlockSize, MAX_RLP_BLOCK_SIZE } from '../src/evm/executeBlock.js'
-import { commonFor } from '../src/evm/txvm.js'
+import { commonFor } from '../src/evm/chain.js'
 import { normalizePost, runReference } from './evm-reference.js'
 
 const key = (n: number) => keccak_256(new TextEncoder().encode(`osaka-key-${n}`))
