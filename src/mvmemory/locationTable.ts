@@ -10,11 +10,28 @@
  *   on hash uniqueness.
  * - A record is fully written before its index is published into a slot.
  *
+<<<<<<< HEAD
+ * Location record (words at `rec`):
+ *   LOCK       spin lock guarding the version list
+ *   KEY_AT     byte offset of the key, KEY_LEN its length
+ *   VERS_AT    word index of the version entries, VERS_LEN entries used, VERS_CAP capacity
+ *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
+ *   BASE_AT    byte offset of the pre-block value
+ *   FETCH      FETCH_READY when the pre-block value is known; with a slow state source
+ *              (`H.FETCH_LATENCY_US` > 0) or a lazy one (`H.FETCH_QUEUE` set: BASE_LEN/AT
+ *              are filled in by the fetch) it starts FETCH_NEEDED, and the first reader that
+ *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
+ *              fetch per location per block, whatever the number of readers. BASE_LEN and
+ *              BASE_AT are meaningful only once FETCH_READY has been observed.
+ *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
+ *              [tx, incarnation, writer read, next], under LOCK), 0 for none
+=======
  * Location record `R` (RECORD_WORDS words at word index `rec`, owned by this module; each
  * word's unit on its field below, map in {@link R_MAP}). FETCH: FETCH_READY when the
  * pre-block value is known; with a slow state source (`H.FETCH_LATENCY_US` > 0) it starts
  * FETCH_NEEDED, and the first reader that needs it moves it to FETCH_RUNNING, fetches, and
  * publishes FETCH_READY: one fetch per location per block, whatever the number of readers.
+>>>>>>> main
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 import { LocationTableFullError } from './errors.js'
@@ -120,7 +137,7 @@ export class LocationTable {
             i32[rec + R.BASE_LEN] = base.length
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
-          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 || i32[H.FETCH_QUEUE]! !== 0 ? FETCH_NEEDED : FETCH_READY
           i32[rec + R.READERS] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
