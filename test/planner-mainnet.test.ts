@@ -14,7 +14,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadBlockFixture } from '../src/evm/index.js'
 import { createSequentialExecutor } from '../src/executor/engine.js'
-import { createEvmStaticBatchEngine, evmEngineJob, TXVM_MODULE } from '../src/planner/evm.js'
+import { createEvmStaticBatchEngine, evmEngineJob, TXVM_MODULE } from '../src/evm/staticBatch.js'
 import type { StaticBatchExecutor } from '../src/planner/engine.js'
 
 const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))

@@ -32,7 +32,7 @@ import { commonFor, type EvmBlockPayload } from '../evm/txvm.js'
 import { encodeBlock } from '../evm/blockRlp.js'
 import { createSenderTable } from '../evm/senderTable.js'
 import type { BenchBlock } from './evmBlock.js'
-import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 
 export const ENGINE_NAMES = ['sequential', 'blockstm', 'ideal', 'ethereumjs', 'static-batch'] as const
 /** An engine; `static-batch:<predictor>` picks the planner's predictor (default address). */

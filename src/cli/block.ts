@@ -10,7 +10,7 @@ import { type Command, InvalidArgumentError } from 'commander'
 import { bytesToHex } from '@ethereumjs/util'
 import { createEvmExecutor, InputError, InvalidBlockError, loadBlockFixture, UnsupportedBlockError, type EngineName } from '../evm/index.js'
 import { postStateToJSON } from '../evm/state.js'
-import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 import { writeTimelineSVG } from '../report/timeline.js'
 
 interface BlockOpts {

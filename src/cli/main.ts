@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { registerBenchCoreCommand } from './benchCore.js'
 import { registerBlockCommand } from './block.js'
 import { registerEthtestCommand } from './ethtest.js'
+import { registerStatetestCommand } from './statetest.js'
 import { registerBenchCommand } from './bench.js'
 import { registerReportCommand } from './report.js'
 import { registerAdversarialCommand } from './adversarial.js'
@@ -22,6 +23,7 @@ program
 registerBenchCoreCommand(program)
 registerBlockCommand(program)
 registerEthtestCommand(program)
+registerStatetestCommand(program)
 registerBenchCommand(program)
 registerReportCommand(program)
 registerAdversarialCommand(program)

@@ -15,7 +15,7 @@ import { MergeInputError, readMerged } from '../report/merge.js'
 import { fullLevels, latencyPoints, MAINNET_GAS, profileGrid } from '../report/grid.js'
 import type { BlockSpec, ReportOptions, ReportProfile, SchedulerName } from '../report/types.js'
 import { WORKLOAD_KINDS, type WorkloadKind } from '../workloads/types.js'
-import { EVM_PREDICTORS, type EvmPredictorName } from '../planner/predictors.js'
+import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 import { positiveInt, UsageError } from './util.js'
 
 const SCHEDULERS = ['v1', 'v2'] as const

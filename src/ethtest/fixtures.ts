@@ -5,12 +5,13 @@
  *   stable (sorted) order; a path that does not exist raises an {@link InputError}.
  * - `loadFixtureFile`: one file as its tests (name → test), in file order. Malformed JSON or a
  *   test missing a required field raises an {@link InputError} naming the file (and test).
- * - `networkHardfork`: the fixture's `network` name as an @ethereumjs hardfork name, or
- *   undefined for networks this runner does not support (transition networks, unknown names).
+ * - `networkHardfork`: a single-fork `network` name as an @ethereumjs hardfork name (networks.ts
+ *   parses transitions too).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { InputError } from '../evm/errors.js'
+import { forkHardfork } from './networks.js'
 
 export interface EthTestBlock {
   rlp: string
@@ -132,29 +133,7 @@ export function loadFixtureFile(file: string): EthTest[] {
   return parseFixture(json, file)
 }
 
-const NETWORKS: Record<string, string> = {
-  Frontier: 'chainstart',
-  Homestead: 'homestead',
-  EIP150: 'tangerineWhistle',
-  EIP158: 'spuriousDragon',
-  Byzantium: 'byzantium',
-  Constantinople: 'constantinople',
-  ConstantinopleFix: 'petersburg',
-  Petersburg: 'petersburg',
-  Istanbul: 'istanbul',
-  MuirGlacier: 'muirGlacier',
-  Berlin: 'berlin',
-  London: 'london',
-  ArrowGlacier: 'arrowGlacier',
-  GrayGlacier: 'grayGlacier',
-  Merge: 'paris',
-  Paris: 'paris',
-  Shanghai: 'shanghai',
-  Cancun: 'cancun',
-  Prague: 'prague',
-}
-
-/** The @ethereumjs hardfork for a fixture network name (undefined: unsupported). */
+/** The @ethereumjs hardfork of a single-fork network name (undefined: a transition or unknown; see networks.ts). */
 export function networkHardfork(network: string): string | undefined {
-  return Object.hasOwn(NETWORKS, network) ? NETWORKS[network] : undefined
+  return forkHardfork(network)
 }

@@ -3,36 +3,45 @@
  *
  *   - `engine`: our EVM executor (`createEvmExecutor`, sequential or blockstm). Each block is
  *     validated against its parent (validate.ts), executed on the full state of its parent and
- *     checked as runBlock checks it: gasUsed, receiptsRoot, logsBloom and the state root of
- *     the complete post-state (stateRoot.ts). An {@link InvalidBlockError}, a failed check or
- *     any other error rejects the block.
+ *     checked as runBlock checks it: gasUsed, receiptsRoot (from Byzantium: earlier receipts
+ *     embed intermediate state roots the executor does not produce), logsBloom, requestsHash
+ *     (Prague) and the state root of the complete post-state (stateRoot.ts). An
+ *     {@link InvalidBlockError}, a failed check or any other error rejects the block.
  *   - `reference`: plain @ethereumjs, `createVM` over a MerkleStateManager and `runBlock` with
- *     block validation (validateData, then gasUsed/receiptTrie/bloom/stateRoot against the
- *     header), preceded by the same parent checks (@ethereumjs/blockchain's validateHeader).
+ *     block validation (validateData, then gasUsed/receiptTrie/bloom/stateRoot/requestsHash
+ *     against the header), preceded by the same validation against the chain.
+ *
+ * Networks (networks.ts): every single fork from Frontier to Osaka and the transitions by block
+ * number, timestamp and total difficulty; each block is decoded with the Common of its own fork
+ * (from its number, timestamp and its parent's total difficulty) on the network's schedule.
  *
  * Chain rules (both backends): blocks are imported in file order; a block whose RLP does not
  * decode, whose parent is not an imported block, or that fails validation or execution is
- * rejected and the chain goes on from the blocks already imported. The head is the last
- * imported block. A test passes when every block without `expectException` is imported, every
+ * rejected and the chain goes on from the blocks already imported. The head is the canonical
+ * head of @ethereumjs/blockchain (highest total difficulty before the merge, the last imported
+ * block after). A test passes when every block without `expectException` is imported, every
  * block with one is rejected, the head's hash is `lastblockhash`, and the head's state equals
  * `postState` (same accounts, fields and non-zero slots) or has root `postStateHash`.
  *
- * A test whose network is not a proof-of-stake fork (Paris and later), or whose seal engine is
- * not NoProof, is skipped: proof-of-work difficulty, seals and uncle ancestry are not checked.
+ * Skipped, with the reason: an unknown network name, a seal engine other than NoProof (seals are
+ * not verified), and a network that schedules the DAO fork's irregular state change.
  */
 import { type Block, createBlockFromRLP } from '@ethereumjs/block'
-import type { Common } from '@ethereumjs/common'
+import type { Common, CustomCrypto } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
-import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { createVM, paramsVM, runBlock } from '@ethereumjs/vm'
+import { bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
+import { createVM, runBlock, type VM } from '@ethereumjs/vm'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
 import { putPreState } from '../evm/state.js'
-import { commonFor } from '../evm/txvm.js'
+import { getKZG, nativeEcrecover } from '../evm/crypto.js'
+import { keccak256 } from '../evm/keccak.js'
 import type { PreState } from '../evm/types.js'
-import { networkHardfork, type EthTest } from './fixtures.js'
+import type { EthTest } from './fixtures.js'
+import { forkAt, parseNetwork, reaches, scheduleCommon, type Network } from './networks.js'
 import { diffStates, postToPre, stateRoot } from './stateRoot.js'
-import { validateBlock, validateHeaderAgainstParent } from './validate.js'
+import { createTestChain, type TestChain } from './validate.js'
 
 export type BlockOutcome = 'accepted' | 'rejected'
 
@@ -51,8 +60,6 @@ export interface EthTestResult {
 
 export type Backend = { kind: 'engine'; executor: EvmExecutor } | { kind: 'reference' }
 
-const POS_FORKS = new Set(['paris', 'shanghai', 'cancun', 'prague', 'osaka'])
-
 interface ChainEntry<S> {
   block: Block
   state: S
@@ -61,19 +68,35 @@ interface ChainEntry<S> {
 }
 
 interface StateOps<S> {
-  /** Validates and executes `block` on `parent`'s state; throws the rejection reason. */
+  /** Executes the (validated) `block` on `parent`'s state; throws the rejection reason. */
   apply(block: Block, parent: ChainEntry<S>): Promise<S>
   /** Why the final state differs from the expectation (undefined when it matches). */
   checkFinal(state: S, test: EthTest): Promise<string | undefined>
 }
 
-const commons = new Map<string, Promise<Common>>()
-function commonForNetwork(hardfork: string, crypto: 'native' | 'default'): Promise<Common> {
-  const key = `${hardfork}|${crypto}`
-  let c = commons.get(key)
+/** The Commons of one network, one per fork it reaches, built once per network and crypto. */
+type Commons = (hardfork: string) => Common
+
+const commonSets = new Map<string, Promise<Commons>>()
+function commonsFor(net: Network, crypto: 'native' | 'default'): Promise<Commons> {
+  const key = `${net.name}|${crypto}`
+  let c = commonSets.get(key)
   if (c === undefined) {
-    c = commonFor(hardfork, undefined, crypto)
-    commons.set(key, c)
+    c = (async () => {
+      const customCrypto: CustomCrypto = { keccak256 }
+      if (crypto === 'native') {
+        const rec = nativeEcrecover()
+        if (rec !== null) customCrypto.ecrecover = rec
+      }
+      if (reaches(net, 'cancun')) customCrypto.kzg = (await getKZG()) as CustomCrypto['kzg']
+      const byFork = new Map<string, Common>()
+      return (hardfork: string) => {
+        let common = byFork.get(hardfork)
+        if (common === undefined) byFork.set(hardfork, (common = scheduleCommon(net, hardfork, customCrypto)))
+        return common
+      }
+    })()
+    commonSets.set(key, c)
   }
   return c
 }
@@ -87,15 +110,16 @@ function hex(b: Uint8Array): string {
   return bytesToHex(b)
 }
 
-function engineOps(executor: EvmExecutor, common: Common): StateOps<PreState> {
+function engineOps(executor: EvmExecutor): StateOps<PreState> {
   return {
     async apply(block, parent) {
-      await validateBlock(block, parent.block)
-      const r = await executor.executeBlock({ block, common, preState: parent.state, blockHashes: parent.hashes })
+      const r = await executor.executeBlock({ block, common: block.common, preState: parent.state, blockHashes: parent.hashes })
       const h = block.header
       if (r.gasUsed !== h.gasUsed) throw new Error(`invalid gasUsed: ${r.gasUsed}, header ${h.gasUsed}`)
       if (r.receiptsRoot !== null && !equalsBytes(r.receiptsRoot, h.receiptTrie)) throw new Error(`invalid receiptTrie: ${hex(r.receiptsRoot)}, header ${hex(h.receiptTrie)}`)
       if (!equalsBytes(r.logsBloom, h.logsBloom)) throw new Error('invalid logsBloom')
+      const requestsHash = (r as { requestsHash?: Uint8Array }).requestsHash
+      if (requestsHash !== undefined && h.requestsHash !== undefined && !equalsBytes(requestsHash, h.requestsHash)) throw new Error(`invalid requestsHash: ${hex(requestsHash)}, header ${hex(h.requestsHash)}`)
       const post = postToPre(r.postState)
       const root = await stateRoot(post)
       if (!equalsBytes(root, h.stateRoot)) throw new Error(`invalid stateRoot: ${hex(root)}, header ${hex(h.stateRoot)}`)
@@ -110,7 +134,8 @@ function engineOps(executor: EvmExecutor, common: Common): StateOps<PreState> {
 }
 
 async function referenceOps(common: Common, pre: PreState): Promise<{ ops: StateOps<Uint8Array>; genesisRoot: Uint8Array }> {
-  const sm = new MerkleStateManager({ common })
+  const vmCommon = common.copy()
+  const sm = new MerkleStateManager({ common: vmCommon })
   let hashes: BlockHashes = new Map()
   const blockchain = {
     getBlock: async (n: number | bigint) => {
@@ -122,7 +147,7 @@ async function referenceOps(common: Common, pre: PreState): Promise<{ ops: State
       return this
     },
   }
-  const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
+  const vm: VM = await createVM({ common: vmCommon, stateManager: sm, blockchain: blockchain as never })
   await sm.checkpoint()
   await putPreState(sm, pre)
   await sm.commit()
@@ -130,11 +155,9 @@ async function referenceOps(common: Common, pre: PreState): Promise<{ ops: State
   const genesisRoot = await sm.getStateRoot()
   const ops: StateOps<Uint8Array> = {
     async apply(block, parent) {
-      validateHeaderAgainstParent(block, parent.block)
-      block.validateUncles()
-      block.validateBlobTransactions(parent.block.header)
       hashes = parent.hashes
-      const r = await runBlock(vm, { block, root: parent.state, skipHeaderValidation: true })
+      vm.common.setHardfork(block.common.hardfork())
+      const r = await runBlock(vm, { block, root: parent.state, skipHeaderValidation: true, validateBlockSize: true })
       return r.stateRoot
     },
     async checkFinal(state, test) {
@@ -155,69 +178,89 @@ export async function runEthTest(test: EthTest, backend: Backend): Promise<EthTe
     result.ms = performance.now() - start
     return result
   }
-  const hardfork = networkHardfork(test.network)
-  if (hardfork === undefined) return done('skipped', `unsupported network ${test.network}`)
-  if (!POS_FORKS.has(hardfork)) return done('skipped', `pre-merge network ${test.network} (proof-of-work rules are not checked)`)
-  if (test.sealEngine !== undefined && test.sealEngine !== 'NoProof') return done('skipped', `seal engine ${test.sealEngine}`)
+  const net = parseNetwork(test.network)
+  if (net === undefined) return done('skipped', `unknown network ${test.network}`)
+  if (test.sealEngine !== undefined && test.sealEngine !== 'NoProof') return done('skipped', `seal engine ${test.sealEngine} (seals are not verified)`)
   try {
-    const common = await commonForNetwork(hardfork, backend.kind === 'engine' ? 'native' : 'default')
+    const commons = await commonsFor(net, backend.kind === 'engine' ? 'native' : 'default')
     const pre = parsePreState(test.pre, test.file)
     let genesis: Block
     try {
-      genesis = createBlockFromRLP(hexToBytes(test.genesisRLP as `0x${string}`), { common })
+      genesis = createBlockFromRLP(hexToBytes(test.genesisRLP as `0x${string}`), { common: commons(forkAt(net, 0n, 0n, 0n)) })
     } catch (e) {
       return done('failed', `genesis RLP does not decode: ${errMsg(e)}`)
     }
     if (test.genesisBlockHeader.hash !== undefined && hex(genesis.hash()) !== test.genesisBlockHeader.hash.toLowerCase()) {
       return done('failed', `genesis hash ${hex(genesis.hash())}, want ${test.genesisBlockHeader.hash}`)
     }
+    const chain = await createTestChain(commons(net.first), genesis)
     if (backend.kind === 'engine') {
       const root = await stateRoot(pre)
       if (!equalsBytes(root, genesis.header.stateRoot)) return done('failed', `pre-state root ${hex(root)} differs from the genesis stateRoot ${hex(genesis.header.stateRoot)}`)
-      return await walk(test, common, genesis, pre, engineOps(backend.executor, common), done, result)
+      return await walk(test, net, commons, chain, genesis, pre, engineOps(backend.executor), done, result)
     }
-    const { ops, genesisRoot } = await referenceOps(common, pre)
+    const { ops, genesisRoot } = await referenceOps(commons(net.first), pre)
     if (!equalsBytes(genesisRoot, genesis.header.stateRoot)) return done('failed', `pre-state root ${hex(genesisRoot)} differs from the genesis stateRoot ${hex(genesis.header.stateRoot)}`)
-    return await walk(test, common, genesis, genesisRoot, ops, done, result)
+    return await walk(test, net, commons, chain, genesis, genesisRoot, ops, done, result)
   } catch (e) {
     return done('failed', `error: ${errMsg(e)}`)
   }
 }
 
+/** Decodes a block with the Common of its fork (from its number, timestamp and parent's total difficulty). */
+async function decodeBlock(rlp: Uint8Array, net: Network, commons: Commons, chain: TestChain): Promise<Block> {
+  const raw = RLP.decode(rlp) as unknown
+  if (!Array.isArray(raw) || !Array.isArray(raw[0]) || raw[0].length < 12) throw new Error('not a block')
+  const fields = raw[0] as Uint8Array[]
+  const number = bytesToBigInt(fields[8]!)
+  const timestamp = bytesToBigInt(fields[11]!)
+  let parentTd = 0n
+  if (net.transition?.activation.kind === 'td') {
+    try {
+      parentTd = await chain.totalDifficulty(fields[0]!)
+    } catch {
+      throw new Error(`unknown parent ${hex(fields[0]!)}`)
+    }
+  }
+  // setHardfork: false keeps the block at its fork; its uncles (defined value: setHardfork) take theirs from the schedule.
+  return createBlockFromRLP(rlp, { common: commons(forkAt(net, number, timestamp, parentTd)), setHardfork: false })
+}
+
 async function walk<S>(
   test: EthTest,
-  common: Common,
+  net: Network,
+  commons: Commons,
+  chain: TestChain,
   genesis: Block,
   genesisState: S,
   ops: StateOps<S>,
   done: (status: EthTestResult['status'], reason?: string) => EthTestResult,
   result: EthTestResult,
 ): Promise<EthTestResult> {
-  const chain = new Map<string, ChainEntry<S>>()
+  const imported = new Map<string, ChainEntry<S>>()
   const genesisEntry: ChainEntry<S> = { block: genesis, state: genesisState, hashes: new Map([[genesis.header.number, genesis.hash()]]) }
-  chain.set(hex(genesis.hash()), genesisEntry)
-  let head = genesisEntry
+  imported.set(hex(genesis.hash()), genesisEntry)
   let firstFailure: string | undefined
   for (const [i, b] of test.blocks.entries()) {
     let reason: string | undefined
     let block: Block | undefined
     try {
-      block = createBlockFromRLP(hexToBytes(b.rlp as `0x${string}`), { common })
+      block = await decodeBlock(hexToBytes(b.rlp as `0x${string}`), net, commons, chain)
     } catch (e) {
       reason = `RLP does not decode: ${errMsg(e)}`
     }
     if (block !== undefined) {
-      const parent = chain.get(hex(block.header.parentHash))
+      const parent = imported.get(hex(block.header.parentHash))
       if (parent === undefined) reason = `unknown parent ${hex(block.header.parentHash)}`
-      else if (chain.has(hex(block.hash()))) reason = 'block already imported'
+      else if (imported.has(hex(block.hash()))) reason = 'block already imported'
       else {
         try {
+          await chain.validate(block)
           const state = await ops.apply(block, parent)
+          await chain.put(block)
           const hashes = new Map(parent.hashes)
           hashes.set(block.header.number, block.hash())
-          const entry: ChainEntry<S> = { block, state, hashes }
-          chain.set(hex(block.hash()), entry)
-          head = entry
+          imported.set(hex(block.hash()), { block, state, hashes })
         } catch (e) {
           reason = errMsg(e)
         }
@@ -231,7 +274,9 @@ async function walk<S>(
     }
   }
   if (firstFailure !== undefined) return done('failed', firstFailure)
-  if (hex(head.block.hash()) !== test.lastblockhash.toLowerCase()) return done('failed', `head ${hex(head.block.hash())}, want lastblockhash ${test.lastblockhash}`)
+  const headHash = hex(await chain.headHash())
+  if (headHash !== test.lastblockhash.toLowerCase()) return done('failed', `head ${headHash}, want lastblockhash ${test.lastblockhash}`)
+  const head = imported.get(headHash)!
   const diff = await ops.checkFinal(head.state, test)
   if (diff !== undefined) return done('failed', `post-state: ${diff}`)
   return done('passed')

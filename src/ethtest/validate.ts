@@ -1,44 +1,66 @@
 /**
- * Block validation before execution, as @ethereumjs/blockchain (`validateBlock` →
- * `validateHeader`) and runBlock's `applyBlock` do it, built from @ethereumjs/block's own
- * validation methods (@ethereumjs/blockchain is not a dependency of this project):
+ * Block validation before execution, by @ethereumjs/blockchain itself (`Blockchain.validateBlock`):
  *
- *   - header against its parent: number = parent + 1, timestamp > parent's, gas limit bounds
- *     (`header.validateGasLimit`), base fee = `parent.calcNextBaseFee()` (EIP-1559),
- *     excess blob gas = `parent.calcNextExcessBlobGas()` (EIP-4844);
- *   - gas limit below 2^63 (runBlock);
- *   - block data (`block.validateData`: transaction validity and signatures, blob gas used,
- *     transactions trie, uncle hash, withdrawals root);
- *   - blob transactions against the parent (`block.validateBlobTransactions`);
- *   - uncles (`block.validateUncles`): proof-of-stake blocks cannot have any.
+ *   - the header against its parent: number, timestamp, gas limit bounds, base fee (with the
+ *     first London block of a transition), excess blob gas, requestsHash present from Prague,
+ *     and before the merge the ethash difficulty (`header.ethashCanonicalDifficulty`);
+ *   - uncles: each a valid header whose parent is a recent ancestor (2 to 7 blocks back), not an
+ *     ancestor itself, not already included by an ancestor; proof-of-stake blocks have none;
+ *   - block data (`block.validateData`: transaction validity and signatures, transactions trie,
+ *     uncle hash, withdrawals root) and blob transactions against the parent;
+ *   - the gas limit below 2^63 (runBlock's own check) and, from Osaka, the block's RLP size
+ *     (EIP-7934, runBlock's `validateBlockSize`).
  *
- * Every function throws an Error with the reason when the block is invalid.
+ * The chain of a test holds every imported block (side chains included); its canonical head is
+ * the block of highest total difficulty (proof of work) or the last imported one (proof of stake),
+ * as @ethereumjs/blockchain's `putBlock` decides. Proof-of-work seals are not verified (the tests
+ * use the NoProof seal engine): the ethash consensus object is given no ethash instance, and
+ * only its difficulty rule runs.
  */
 import type { Block } from '@ethereumjs/block'
+import { type Blockchain, EthashConsensus, createBlockchain } from '@ethereumjs/blockchain'
+import type { Common } from '@ethereumjs/common'
 
-export function validateHeaderAgainstParent(block: Block, parent: Block): void {
-  const header = block.header
-  const ph = parent.header
-  if (header.number !== ph.number + 1n) throw new Error(`invalid number: ${header.number}, parent ${ph.number}`)
-  if (header.timestamp <= ph.timestamp) throw new Error(`invalid timestamp: ${header.timestamp}, parent ${ph.timestamp}`)
-  header.validateGasLimit(ph)
-  if (header.common.isActivatedEIP(1559)) {
-    const london = header.common.hardforkBlock('london')
-    const expected = london === header.number ? header.common.param('initialBaseFee') : ph.calcNextBaseFee()
-    if (header.baseFeePerGas !== expected) throw new Error(`invalid base fee: ${header.baseFeePerGas}, want ${expected}`)
-  }
-  if (header.common.isActivatedEIP(4844)) {
-    const expected = ph.calcNextExcessBlobGas(header.common)
-    if (header.excessBlobGas !== expected) throw new Error(`invalid excessBlobGas: ${header.excessBlobGas}, want ${expected}`)
-  }
+export interface TestChain {
+  /** Throws the reason when `block` is invalid on top of its (imported) parent. */
+  validate(block: Block): Promise<void>
+  /** Records an executed block (after `validate` and execution succeeded). */
+  put(block: Block): Promise<void>
+  /** Total difficulty of an imported block. */
+  totalDifficulty(hash: Uint8Array): Promise<bigint>
+  /** The canonical head's hash. */
+  headHash(): Promise<Uint8Array>
+  readonly blockchain: Blockchain
 }
 
-/** Everything checked before execution. */
-export async function validateBlock(block: Block, parent: Block): Promise<void> {
-  validateHeaderAgainstParent(block, parent)
-  if (block.header.gasLimit >= 0x8000000000000000n) throw new Error('gas limit not below 2^63')
-  if (block.common.consensusType() === 'pos' && block.uncleHeaders.length > 0) throw new Error('uncles in a proof-of-stake block')
-  block.validateUncles()
-  await block.validateData(false, true)
-  block.validateBlobTransactions(parent.header)
+/** A chain holding `genesis`, validating with `common`'s schedule (the network's Common). */
+export async function createTestChain(common: Common, genesis: Block): Promise<TestChain> {
+  // validateDifficulty is the only member of the consensus object used (validateConsensus: false).
+  const ethash = new EthashConsensus({ cacheDB: undefined } as never)
+  const blockchain = await createBlockchain({
+    common,
+    genesisBlock: genesis,
+    validateBlocks: false,
+    validateConsensus: false,
+    consensusDict: { ethash },
+  })
+  return {
+    blockchain,
+    async validate(block) {
+      if (block.header.gasLimit >= 0x8000000000000000n) throw new Error('gas limit not below 2^63')
+      if (block.common.consensusType() === 'pos' && block.uncleHeaders.length > 0) throw new Error('uncles in a proof-of-stake block')
+      await blockchain.validateBlock(block)
+      // EIP-7934 (Osaka): the block's RLP within maxRlpBlockSize (runBlock's validateBlockSize).
+      if (block.common.isActivatedEIP(7934)) await block.validateData(true, false, true)
+    },
+    async put(block) {
+      await blockchain.putBlock(block)
+    },
+    totalDifficulty(hash) {
+      return blockchain.getTotalDifficulty(hash)
+    },
+    async headHash() {
+      return (await blockchain.getCanonicalHeadBlock()).hash()
+    },
+  }
 }

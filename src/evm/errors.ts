@@ -33,3 +33,20 @@ export class UnsupportedBlockError extends Error {
     this.name = 'UnsupportedBlockError'
   }
 }
+
+/** Raised when the EVM calls a state-manager method this binding does not provide. */
+export class UnsupportedStateOperationError extends Error {
+  constructor(op: string) {
+    super(`state manager operation not supported by the Block-STM binding: ${op}`)
+    this.name = 'UnsupportedStateOperationError'
+  }
+}
+
+/**
+ * Not an error but a signal the state manager throws through the EVM: a view read answered
+ * with a Promise where a synchronous value was needed. The transaction VM awaits `promise`
+ * and reruns the transaction (txvm.ts).
+ */
+export class PendingRead {
+  constructor(readonly promise: Promise<unknown>) {}
+}

@@ -1,5 +1,8 @@
 /**
- * A StateManagerInterface (@ethereumjs/common v10) over an IncarnationView.
+ * A StateManagerInterface (@ethereumjs/common v10) over an IncarnationView: the adapter that
+ * the EVM calls. Its parts live apart: the value codec (stateValues.ts), lazy accounts
+ * (lazyAccount.ts), the write journal (stateJournal.ts) and the commutative credits
+ * (credits.ts); this module reads, writes and decides when a credit or delta may be used.
  *
  * One instance serves one lane: `begin(view, txIndex)` re-points it at a new incarnation.
  *
@@ -25,236 +28,33 @@
  *   recorded as a commutative `addDelta` on the balance instead of a read and a write.
  */
 import type { StateManagerInterface, AccountFields } from '@ethereumjs/common'
-import {
-  Account,
-  Address,
-  KECCAK256_NULL,
-  KECCAK256_RLP,
-  bytesToUnprefixedHex,
-  equalsBytes,
-  unpadBytes,
-} from '@ethereumjs/util'
+import { Account, Address, KECCAK256_NULL, bytesToUnprefixedHex, equalsBytes, unpadBytes } from '@ethereumjs/util'
 import { keccak256 as keccak_256 } from './keccak.js'
 import type { IncarnationView, LocationKey, LocationValue } from '../executor/types.js'
-import {
-  TAG_BALANCE,
-  TAG_CODE,
-  TAG_CODEHASH,
-  TAG_EPOCH,
-  TAG_EXISTS,
-  TAG_NONCE,
-  TAG_SLOT,
-  accountKey,
-  balanceKey,
-  decodeBool,
-  decodeNumeric,
-  decodeSlot,
-  encodeBool,
-  encodeNumeric,
-  encodeSlot,
-  slotKey,
-} from './keys.js'
+import { TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, accountKey, slotKey } from './keys.js'
+import { EMPTY, decodeTyped, defaultTyped, encodeTyped, sameTyped, type SlotVal } from './stateValues.js'
+import { FIELD_TAGS, LazyAccount, type AccountFieldSource } from './lazyAccount.js'
+import { StateJournal, type Entry } from './stateJournal.js'
+import { PendingCredits } from './credits.js'
+import { PendingRead, UnsupportedStateOperationError } from './errors.js'
 
-const EMPTY = new Uint8Array(0)
+export { LazyAccount } from './lazyAccount.js'
+export { PendingRead, UnsupportedStateOperationError } from './errors.js'
 
-/** A view read answered with a Promise where a synchronous value was needed. */
-export class PendingRead {
-  constructor(readonly promise: Promise<unknown>) {}
-}
-
-/** Raised when the EVM calls a state-manager method this binding does not provide. */
-export class UnsupportedStateOperationError extends Error {
-  constructor(op: string) {
-    super(`state manager operation not supported by the Block-STM binding: ${op}`)
-    this.name = 'UnsupportedStateOperationError'
-  }
-}
-
-interface SlotVal {
-  epoch: number
-  value: Uint8Array
-}
-
-/** The working state of one location in the current incarnation. */
-interface Entry {
-  readonly id: string
-  readonly key: LocationKey
-  readonly tag: number
-  /** 0: not read; 1: read from the view; 2: deduced (account known absent). */
-  readState: 0 | 1 | 2
-  readVal: unknown
-  written: boolean
-  cur: unknown
-}
-
-type JournalOp =
-  | { e: Entry; written: boolean; cur: unknown }
-  | { delta: bigint }
-  | { credit: string; bytes: Uint8Array; prev: bigint | undefined }
-
-function decodeTyped(tag: number, raw: LocationValue | undefined): unknown {
-  switch (tag) {
-    case TAG_EXISTS:
-      return decodeBool(raw)
-    case TAG_NONCE:
-    case TAG_BALANCE:
-      return decodeNumeric(raw)
-    case TAG_EPOCH:
-      return Number(decodeNumeric(raw))
-    case TAG_CODEHASH:
-      return raw === undefined || raw.length === 0 ? KECCAK256_NULL : raw
-    case TAG_CODE:
-      return raw ?? EMPTY
-    default: {
-      const s = decodeSlot(raw)
-      return { epoch: s.epoch, value: raw === undefined ? EMPTY : unpadBytes(raw.subarray(1 + raw[0]!)) } as SlotVal
-    }
-  }
-}
-
-function encodeTyped(tag: number, v: unknown): LocationValue {
-  switch (tag) {
-    case TAG_EXISTS:
-      return encodeBool(v as boolean)
-    case TAG_NONCE:
-    case TAG_BALANCE:
-      return encodeNumeric(v as bigint)
-    case TAG_EPOCH:
-      return encodeNumeric(BigInt(v as number))
-    case TAG_CODEHASH:
-      return equalsBytes(v as Uint8Array, KECCAK256_NULL) ? EMPTY : (v as Uint8Array)
-    case TAG_CODE:
-      return v as Uint8Array
-    default: {
-      const s = v as SlotVal
-      const out = encodeSlot(s.epoch, 0n)
-      if (s.value.length === 0) return out
-      const r = new Uint8Array(out.length + s.value.length)
-      r.set(out)
-      r.set(s.value, out.length)
-      return r
-    }
-  }
-}
-
-function sameTyped(tag: number, a: unknown, b: unknown): boolean {
-  if (tag === TAG_CODEHASH || tag === TAG_CODE) return equalsBytes(a as Uint8Array, b as Uint8Array)
-  if (tag === TAG_SLOT) {
-    const x = a as SlotVal
-    const y = b as SlotVal
-    return x.epoch === y.epoch && equalsBytes(x.value, y.value)
-  }
-  return a === b
-}
-
-function defaultTyped(tag: number): unknown {
-  switch (tag) {
-    case TAG_EXISTS:
-      return false
-    case TAG_NONCE:
-    case TAG_BALANCE:
-      return 0n
-    case TAG_CODEHASH:
-      return KECCAK256_NULL
-    default:
-      return EMPTY
-  }
-}
-
-const FIELD_TAGS = [TAG_NONCE, TAG_BALANCE, TAG_CODEHASH] as const
-
-/**
- * An Account whose nonce, balance and code hash are fetched on first access. Fields already
- * known to the incarnation when it was created are copied in eagerly (snapshot semantics).
- */
-export class LazyAccount extends Account {
-  /** For a delta account: the pending coinbase delta when it was handed out. */
-  deltaBase: bigint | undefined
-  /**
-   * The balance includes credits pending in the state manager (this object was credited, or
-   * handed out while a credit was pending): reading it folds them in, instead of returning the
-   * snapshot value.
-   */
-  credited = false
-  constructor(
-    readonly sm: BlockSTMStateManager,
-    readonly addr: string,
-    readonly addrBytes: Uint8Array,
-  ) {
-    super(null as unknown as bigint, null as unknown as bigint, KECCAK256_RLP, null as unknown as Uint8Array, null as unknown as number, 0)
-  }
-  override get nonce(): bigint {
-    if (this._nonce === null) this._nonce = this.sm.snapshotField(this.addr, this.addrBytes, TAG_NONCE) as bigint
-    return this._nonce
-  }
-  override set nonce(v: bigint) {
-    this._nonce = v
-  }
-  override get balance(): bigint {
-    if (this._balance === null) {
-      this._balance = this.credited
-        ? this.sm.creditedBalance(this.addr, this.addrBytes)
-        : (this.sm.snapshotField(this.addr, this.addrBytes, TAG_BALANCE) as bigint)
-    }
-    return this._balance
-  }
-  override set balance(v: bigint) {
-    this._balance = v
-  }
-  override get codeHash(): Uint8Array {
-    if (this._codeHash === null) this._codeHash = this.sm.snapshotField(this.addr, this.addrBytes, TAG_CODEHASH) as Uint8Array
-    return this._codeHash
-  }
-  override set codeHash(v: Uint8Array) {
-    this._codeHash = v
-  }
-  override get codeSize(): number {
-    if (this._codeSize === null) this._codeSize = this.isContract() ? -1 : 0
-    return this._codeSize
-  }
-  override set codeSize(v: number) {
-    this._codeSize = v
-  }
-  override isContract(): boolean {
-    return !equalsBytes(this.codeHash, KECCAK256_NULL)
-  }
-  /**
-   * EIP-161 emptiness without reading the balance where the answer is known without it: a
-   * contract, an account with a nonce or with a pending credit is not empty. (The base class
-   * reads the balance first, which would make every touched account conflict with every
-   * change of its balance.)
-   */
-  override isEmpty(): boolean {
-    if (!equalsBytes(this.codeHash, KECCAK256_NULL) || this.nonce !== 0n) return false
-    if (this._balance === null && this.credited && this.sm.pendingCredit(this.addr) > 0n) return false
-    return this.balance === 0n
-  }
-}
-
-export class BlockSTMStateManager implements StateManagerInterface {
+export class BlockSTMStateManager implements StateManagerInterface, AccountFieldSource {
   private view!: IncarnationView
   private epoch = 1
   private readonly readCache = new Map<string, LocationValue | undefined>()
   private entries = new Map<string, Entry>()
   /** Per address: ids of slot entries written in this incarnation. */
   private slotsWritten = new Map<string, Set<string>>()
-  private journal: JournalOp[] = []
-  private marks: number[] = []
   private captured: unknown = undefined
   /** Set once the view has answered with a Promise: account fields are then prefetched. */
   asyncMode = false
-
-  private coinbase: string | undefined
-  private coinbaseBytes: Uint8Array | undefined
   private postExecution = false
-  private coinbaseDelta = 0n
-  private deltaAccountsIssued = 0
-  /**
-   * Value credits to accounts whose balance this incarnation has not read: address → amount,
-   * flushed as commutative deltas (many transfers to one hot recipient do not conflict). A
-   * credit becomes an ordinary write (balance read + amount) as soon as the balance is read.
-   */
-  private credits = new Map<string, { bytes: Uint8Array; amount: bigint }>()
+  private readonly journal: StateJournal = new StateJournal((op) => this.credits.undo(op))
+  /** The fee recipient's delta and value credits (see credits.ts). */
+  private readonly credits = new PendingCredits(this.journal)
 
   readonly originalStorageCache = {
     get: (address: Address, key: Uint8Array): Promise<Uint8Array> => this.originalStorage(address, key),
@@ -273,18 +73,14 @@ export class BlockSTMStateManager implements StateManagerInterface {
   restart(): void {
     this.entries = new Map()
     this.slotsWritten = new Map()
-    this.journal = []
-    this.marks = []
+    this.journal.reset()
     this.captured = undefined
     this.postExecution = false
-    this.coinbaseDelta = 0n
-    this.deltaAccountsIssued = 0
-    this.credits = new Map()
+    this.credits.reset()
   }
 
   setCoinbase(address: Address | undefined): void {
-    this.coinbase = address?.toString()
-    this.coinbaseBytes = address?.bytes
+    this.credits.setCoinbase(address?.toString(), address?.bytes)
   }
 
   enterPostExecution(): void {
@@ -395,36 +191,21 @@ export class BlockSTMStateManager implements StateManagerInterface {
   // ---------------------------------------------------------------- writes
 
   private set(e: Entry, v: unknown): void {
-    if (this.marks.length > 0) this.journal.push({ e, written: e.written, cur: e.cur })
-    e.written = true
-    e.cur = v
+    this.journal.set(e, v)
   }
 
   checkpoint(): Promise<void> {
-    this.marks.push(this.journal.length)
+    this.journal.checkpoint()
     return Promise.resolve()
   }
 
   commit(): Promise<void> {
-    this.marks.pop()
-    if (this.marks.length === 0) this.journal.length = 0
+    this.journal.commit()
     return Promise.resolve()
   }
 
   revert(): Promise<void> {
-    const mark = this.marks.pop() ?? 0
-    for (let i = this.journal.length - 1; i >= mark; i--) {
-      const op = this.journal[i]!
-      if ('delta' in op) this.coinbaseDelta -= op.delta
-      else if ('credit' in op) {
-        if (op.prev === undefined) this.credits.delete(op.credit)
-        else this.credits.set(op.credit, { bytes: op.bytes, amount: op.prev })
-      } else {
-        op.e.written = op.written
-        op.e.cur = op.cur
-      }
-    }
-    this.journal.length = mark
+    this.journal.revert()
     return Promise.resolve()
   }
 
@@ -436,21 +217,14 @@ export class BlockSTMStateManager implements StateManagerInterface {
       if (e.readState !== 0 && sameTyped(e.tag, e.readVal, e.cur)) continue
       view.write(e.key, encodeTyped(e.tag, e.cur))
     }
-    if (this.coinbaseDelta !== 0n) view.addDelta(balanceKey(this.coinbaseBytes!), this.coinbaseDelta)
-    for (const c of this.credits.values()) view.addDelta(balanceKey(c.bytes), c.amount)
+    this.credits.flush(view)
   }
 
   // ---------------------------------------------------------------- value credits
 
-  private setCredit(addr: string, bytes: Uint8Array, amount: bigint | undefined): void {
-    if (this.marks.length > 0) this.journal.push({ credit: addr, bytes, prev: this.credits.get(addr)?.amount })
-    if (amount === undefined) this.credits.delete(addr)
-    else this.credits.set(addr, { bytes, amount })
-  }
-
   /** Whether a credit to `addr` can be recorded without reading its balance. */
   canCredit(addr: string): boolean {
-    if (addr === this.coinbase) return false // the fee recipient has its own delta path
+    if (addr === this.credits.coinbase) return false // the fee recipient has its own delta path
     const bal = this.entries.get('\x03' + addr)
     return bal === undefined || (bal.readState === 0 && !bal.written)
   }
@@ -459,11 +233,11 @@ export class BlockSTMStateManager implements StateManagerInterface {
   credit(account: LazyAccount, amount: bigint): void {
     account.credited = true
     if (amount === 0n) return
-    this.setCredit(account.addr, account.addrBytes, (this.credits.get(account.addr)?.amount ?? 0n) + amount)
+    this.credits.set(account.addr, account.addrBytes, this.credits.pending(account.addr) + amount)
   }
 
   pendingCredit(addr: string): bigint {
-    return this.credits.get(addr)?.amount ?? 0n
+    return this.credits.pending(addr)
   }
 
   /** The current balance of an account with (possibly) pending credits: folds them in. */
@@ -478,7 +252,7 @@ export class BlockSTMStateManager implements StateManagerInterface {
     if (c === undefined) return
     const e = this.accountEntry(addr, c.bytes, TAG_BALANCE)
     const base = this.curSync(e) as bigint
-    this.setCredit(addr, c.bytes, undefined)
+    this.credits.set(addr, c.bytes, undefined)
     this.set(e, base + c.amount)
   }
 
@@ -495,19 +269,20 @@ export class BlockSTMStateManager implements StateManagerInterface {
     }
     void addrBytes
     // A second look with nothing credited yet needs the real balance (EIP-161 emptiness).
-    return !(this.deltaAccountsIssued > 0 && this.coinbaseDelta === 0n)
+    return !(this.credits.deltaAccountsIssued > 0 && this.credits.coinbaseDelta === 0n)
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
     const addr = address.toString()
     const bytes = address.bytes
     const exists = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EXISTS))) as boolean
-    if (this.postExecution && addr === this.coinbase && this.canUseDelta(addr, bytes)) {
-      if (!exists && this.coinbaseDelta === 0n) return undefined
+    if (this.postExecution && addr === this.credits.coinbase && this.canUseDelta(addr, bytes)) {
+      const credits = this.credits
+      if (!exists && credits.coinbaseDelta === 0n) return undefined
       const acc = new LazyAccount(this, addr, bytes)
-      acc.deltaBase = this.coinbaseDelta
-      acc._balance = this.coinbaseDelta
-      this.deltaAccountsIssued++
+      acc.deltaBase = credits.coinbaseDelta
+      acc._balance = credits.coinbaseDelta
+      credits.deltaAccountsIssued++
       return acc
     }
     if (!exists) return undefined
@@ -536,10 +311,7 @@ export class BlockSTMStateManager implements StateManagerInterface {
     this.set(this.accountEntry(addr, bytes, TAG_EXISTS), true)
     if (lazy?.deltaBase !== undefined) {
       const d = lazy._balance! - lazy.deltaBase
-      if (d !== 0n) {
-        if (this.marks.length > 0) this.journal.push({ delta: d })
-        this.coinbaseDelta += d
-      }
+      if (d !== 0n) this.credits.addCoinbaseDelta(d)
       lazy.deltaBase = lazy._balance!
       this.putFields(addr, bytes, lazy, [TAG_NONCE, TAG_CODEHASH])
       return
@@ -571,7 +343,7 @@ export class BlockSTMStateManager implements StateManagerInterface {
     const codeHashEntry = this.accountEntry(addr, bytes, TAG_CODEHASH)
     const hadCode = !equalsBytes((await this.curAsync(codeHashEntry)) as Uint8Array, KECCAK256_NULL)
     const codeEntry = this.accountEntry(addr, bytes, TAG_CODE)
-    if (this.credits.has(addr)) this.setCredit(addr, bytes, undefined)
+    if (this.credits.has(addr)) this.credits.set(addr, bytes, undefined)
     this.set(this.accountEntry(addr, bytes, TAG_EXISTS), false)
     this.set(this.accountEntry(addr, bytes, TAG_NONCE), 0n)
     this.set(this.accountEntry(addr, bytes, TAG_BALANCE), 0n)
@@ -675,4 +447,3 @@ export class BlockSTMStateManager implements StateManagerInterface {
   }
 }
 
-export { Address }

@@ -1,27 +1,12 @@
 /**
- * The pre-block state as the engine sees it: a lookup from location to value.
- * `entries` lets the parallel engine copy it into shared memory once per block.
+ * Pre-block states (the {@link BaseState} contract is in types.ts): a map, and a map that
+ * behaves as a slow source.
  */
-import type { LocationKey, LocationValue, MaybePromise } from './types.js'
+import type { BaseState, LocationKey, LocationValue, MaybePromise } from './types.js'
 import { keyToString } from './keys.js'
 import { equalBytes } from './incarnationView.js'
 
-export interface BaseState {
-  get(key: LocationKey): MaybePromise<LocationValue | undefined>
-  /** Every location the state holds (used to place the pre-state in shared memory). */
-  entries(): Iterable<[LocationKey, LocationValue]>
-  /**
-   * Changes whenever the state changes. When present, an executor may reuse what it derived
-   * from the same state object at the same version (e.g. its shared-memory image).
-   */
-  readonly version?: number
-  /**
-   * When > 0, the state behaves as a slow source (a disk or network store): the first read
-   * of each location in a block waits this many microseconds. The Block-STM engine simulates
-   * the wait in the thread that needs the value and fetches each location once per block.
-   */
-  readonly fetchLatencyUs?: number
-}
+export type { BaseState } from './types.js'
 
 /** A base state held in a Map. */
 export class MapBaseState implements BaseState {

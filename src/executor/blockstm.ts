@@ -20,8 +20,8 @@
  */
 import { siblingUrl } from './workerStart.js'
 import { WorkerFailureError, createEnginePool, type WorkerPool } from './workerPool.js'
-import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './engine.js'
-import { loadVMModule, moduleUrl } from './engine.js'
+import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './types.js'
+import { loadVMModule, moduleUrl } from './types.js'
 import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
 import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'

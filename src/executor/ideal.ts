@@ -5,8 +5,8 @@
  * are wrong wherever transactions depend on each other across shares; only its time counts.
  */
 import type { Worker } from 'node:worker_threads'
-import type { BlockJob } from './engine.js'
-import { moduleUrl } from './engine.js'
+import type { BlockJob } from './types.js'
+import { moduleUrl } from './types.js'
 import { siblingUrl, startWorker } from './workerStart.js'
 
 const entry = siblingUrl(import.meta.url, 'idealWorker')

@@ -4,7 +4,7 @@
  * copy, VM creation) happens before the timed run.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { loadVMModule } from './engine.js'
+import { loadVMModule } from './types.js'
 import { MapBaseState } from './baseState.js'
 import { executeRange } from './sequential.js'
 import type { TransactionVM } from './types.js'

@@ -7,7 +7,7 @@
  * memcpy instead of re-inserting every location. Copying also resets every location's fetch
  * state, so a slow source is fetched at most once per location per block.
  */
-import type { BlockJob } from './engine.js'
+import type { BlockJob } from './types.js'
 import type { BaseState } from './baseState.js'
 import { H, HEADER_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'

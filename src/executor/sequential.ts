@@ -4,7 +4,7 @@
  * baseline (no multi-version bookkeeping at all).
  */
 import type { IncarnationView, LocationKey, LocationValue, TransactionVM, TransactionVMModule } from './types.js'
-import type { BlockJob, BlockResult, ExecutionStats } from './engine.js'
+import { loadVMModule, type BlockExecutor, type BlockJob, type BlockResult, type ExecutionStats } from './types.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { keyToString, stringToKey } from './keys.js'
 import type { BaseState } from './baseState.js'
@@ -131,4 +131,18 @@ export async function executeSequential<O>(
     if (before === undefined || !equalBytes(before, value)) writes.push([key, value])
   }
   return { outputs, writes }
+}
+
+export function createSequentialExecutor(opts: { vmModule: string }): BlockExecutor {
+  let modP: Promise<TransactionVMModule> | undefined
+  return {
+    engine: 'sequential',
+    threads: 1,
+    async execute<O>(job: BlockJob): Promise<BlockResult<O>> {
+      modP ??= loadVMModule(opts.vmModule)
+      const mod = (await modP) as TransactionVMModule<O>
+      return runSequentialJob(mod, job, { engine: 'sequential', threads: 1, start: performance.now() })
+    },
+    async close() {},
+  }
 }

@@ -19,7 +19,7 @@
  * equals sequential execution: the prefix because it validated, the tail because it is
  * sequential execution from the prefix's state.
  */
-import type { BlockJob } from './engine.js'
+import type { BlockJob } from './types.js'
 import type { LocationKey, LocationValue, TransactionVM } from './types.js'
 import type { BaseState } from './baseState.js'
 import { BlockSTMView, DependencySignal } from './incarnationView.js'

@@ -12,6 +12,8 @@
  * that do not change its results.
  */
 
+import { pathToFileURL } from 'node:url'
+
 /** A location in the state (for Ethereum: an account field or a storage slot). Compared byte by byte. */
 export type LocationKey = Uint8Array
 /** A value stored at a location. */
@@ -78,4 +80,95 @@ export interface TransactionVMModule<Output = unknown> {
    * the event loop between checks) and return once it is true.
    */
   prefetch?(payload: unknown, from: number, stop: () => boolean): Promise<void>
+}
+
+// ------------------------------------------------------------------ the engine contract
+
+/**
+ * The pre-block state as the engine sees it: a lookup from location to value (baseState.ts
+ * has implementations). `entries` lets the parallel engine copy it into shared memory once
+ * per block.
+ */
+export interface BaseState {
+  get(key: LocationKey): MaybePromise<LocationValue | undefined>
+  /** Every location the state holds (used to place the pre-state in shared memory). */
+  entries(): Iterable<[LocationKey, LocationValue]>
+  /**
+   * Changes whenever the state changes. When present, an executor may reuse what it derived
+   * from the same state object at the same version (e.g. its shared-memory image).
+   */
+  readonly version?: number
+  /**
+   * When > 0, the state behaves as a slow source (a disk or network store): the first read
+   * of each location in a block waits this many microseconds. The Block-STM engine simulates
+   * the wait in the thread that needs the value and fetches each location once per block.
+   */
+  readonly fetchLatencyUs?: number
+}
+
+export interface BlockJob {
+  /** Number of transactions, indexed 0..txCount-1. */
+  txCount: number
+  /** Passed to `createTransactionVM` in every thread; must be structured-cloneable. */
+  payload: unknown
+  /** The pre-block state. */
+  base: BaseState
+  /**
+   * The number of transactions on the longest chain of dependencies the caller knows before
+   * execution (e.g. each transaction waits for its sender's previous one), when it knows it:
+   * a block that is mostly one chain cannot gain from running its transactions in parallel
+   * (see `BlockSTMOptions.chainFallbackRatio`).
+   */
+  criticalPath?: number
+}
+
+export interface ExecutionStats {
+  engine: string
+  threads: number
+  /** Incarnations executed (≥ txCount). */
+  executions: number
+  validations: number
+  /** Incarnations aborted by validation. */
+  aborts: number
+  /** Executions that stopped on an ESTIMATE and were suspended until their blocker finished. */
+  dependencyWaits: number
+  wallMs: number
+  /** Set when the engine fell back to another strategy, with the reason. */
+  fallback?: string
+}
+
+export interface BlockResult<O> {
+  outputs: O[]
+  /**
+   * The block's state diff: every location whose value after the block differs from its
+   * pre-block value (absent counts as different from any value), sorted by key bytes.
+   */
+  writes: Array<[LocationKey, LocationValue]>
+  stats: ExecutionStats
+}
+
+export interface BlockExecutor {
+  readonly engine: string
+  readonly threads: number
+  execute<O>(job: BlockJob): Promise<BlockResult<O>>
+  /**
+   * Optional: the caller is about to `execute` a job with this payload (the same object) and
+   * is still preparing its pre-block state. An engine may start work that needs only the
+   * payload meanwhile (Block-STM: its workers run the VM module's `prefetch`). Announcing a
+   * payload that is then not executed is harmless.
+   */
+  announce?(payload: unknown): void
+  close(): Promise<void>
+}
+
+export function moduleUrl(vmModule: string): string {
+  return vmModule.startsWith('file:') ? vmModule : pathToFileURL(vmModule).href
+}
+
+export async function loadVMModule<O>(vmModule: string): Promise<TransactionVMModule<O>> {
+  const mod = (await import(moduleUrl(vmModule))) as TransactionVMModule<O>
+  if (typeof mod.createTransactionVM !== 'function') {
+    throw new TypeError(`${vmModule} does not export createTransactionVM(payload, lane)`)
+  }
+  return mod
 }

@@ -16,7 +16,7 @@ import { H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Scheduler } from '../scheduler/scheduler.js'
 import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
-import { loadVMModule } from './engine.js'
+import { loadVMModule } from './types.js'
 import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
 

@@ -28,8 +28,8 @@
  */
 import { siblingUrl } from '../executor/workerStart.js'
 import { WorkerFailureError, createEnginePool, type WorkerPool } from '../executor/workerPool.js'
-import type { BlockExecutor, BlockJob, BlockResult } from '../executor/engine.js'
-import { loadVMModule, moduleUrl } from '../executor/engine.js'
+import type { BlockExecutor, BlockJob, BlockResult } from '../executor/types.js'
+import { loadVMModule, moduleUrl } from '../executor/types.js'
 import type { TransactionVM, TransactionVMModule } from '../executor/types.js'
 import { BlockLayout } from '../executor/layout.js'
 import { SharedMemory } from '../mvmemory/sharedMemory.js'

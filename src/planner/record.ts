@@ -8,8 +8,8 @@
  * A read of a location the transaction wrote itself earlier is recorded as a read too (an
  * over-approximation: it can only add conflicts).
  */
-import type { BlockJob } from '../executor/engine.js'
-import { loadVMModule } from '../executor/engine.js'
+import type { BlockJob } from '../executor/types.js'
+import { loadVMModule } from '../executor/types.js'
 import type { IncarnationView, LocationKey, LocationValue, MaybePromise, TransactionVM } from '../executor/types.js'
 import { executeSequential } from '../executor/sequential.js'
 import type { TxAccess } from './types.js'

@@ -6,7 +6,7 @@
  * equal, or when one is a whole-object token `X` and the other a part of it `X/…` (e.g. a whole
  * contract and one of its storage slots): the part before the first `/` is the parent.
  */
-import type { BlockJob, ExecutionStats } from '../executor/engine.js'
+import type { BlockJob, ExecutionStats } from '../executor/types.js'
 import type { MaybePromise } from '../executor/types.js'
 
 /** The predicted (or recorded) accesses of one transaction. */

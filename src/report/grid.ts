@@ -13,7 +13,7 @@
  *   every mainnet fixture.
  * - `quick` (`--quick`): small blocks, a smoke test.
  */
-import type { EvmPredictorName } from '../planner/predictors.js'
+import type { EvmPredictorName } from '../evm/predictors.js'
 import type { WorkloadKind } from '../workloads/types.js'
 import type { BlockSpec, LatencySpec, ReportProfile, SchedulerName } from './types.js'
 

@@ -8,7 +8,7 @@
  * regenerates it; speedups are ratios of medians measured in the same process, round-robin.
  */
 import type { TraceEvent } from '../executor/executor.js'
-import type { EvmPredictorName } from '../planner/predictors.js'
+import type { EvmPredictorName } from '../evm/predictors.js'
 import type { WorkloadKind } from '../workloads/types.js'
 
 /** How dependent a block's transactions are, from the exact (oracle) conflict graph. */

@@ -1,8 +1,8 @@
 /**
- * The static-batch planner on the EVM binding's transaction VM (src/evm/txvm.ts).
+ * The static-batch planner (src/planner) on the EVM binding's transaction VM (txvm.ts).
  *
  * - `createEvmStaticBatchEngine({ threads, predictor })`: a `BlockExecutor` that
- *   `createEvmExecutor` can use as its engine (src/evm/index.ts `makeEngine`), since it takes
+ *   `createEvmExecutor` can use as its engine (engines.ts `makeEngine`), since it takes
  *   the same jobs (payload `EvmBlockPayload`, base state in the binding's location keys).
  * - `evmEngineJob(...)`: the engine job of a block, built as `executeBlock` builds it
  *   (without the EIP-4788/2935 pre-block system writes, which no engine comparison needs:
@@ -10,19 +10,18 @@
  */
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import type { BlockJob } from '../executor/engine.js'
+import type { BlockJob } from '../executor/types.js'
 import { MapBaseState } from '../executor/baseState.js'
-import { preStateEntries } from '../evm/state.js'
-import type { EvmBlockPayload } from '../evm/txvm.js'
-import { encodeBlock } from '../evm/blockRlp.js'
-import type { PreState } from '../evm/types.js'
-import type { BlockHashes } from '../evm/fixtures.js'
-import { createStaticBatchExecutor, type StaticBatchExecutor } from './engine.js'
-import { evmPredictor, type EvmPredictorName } from './predictors.js'
-import type { ConflictRule } from './types.js'
+import { createStaticBatchExecutor, type StaticBatchExecutor } from '../planner/engine.js'
+import type { ConflictRule } from '../planner/types.js'
+import { preStateEntries } from './state.js'
+import type { EvmBlockPayload } from './txvm.js'
+import { encodeBlock } from './blockRlp.js'
+import type { BlockHashTable, EvmPredictorName, PreState } from './types.js'
+import { evmPredictor } from './predictors.js'
 
 /** URL of the EVM transaction VM module. */
-export const TXVM_MODULE = new URL(import.meta.url.endsWith('.ts') ? '../evm/txvm.ts' : '../evm/txvm.js', import.meta.url).href
+export const TXVM_MODULE = new URL(import.meta.url.endsWith('.ts') ? './txvm.ts' : './txvm.js', import.meta.url).href
 
 export interface EvmStaticBatchOptions {
   threads?: number
@@ -41,7 +40,7 @@ export function createEvmStaticBatchEngine(opts: EvmStaticBatchOptions = {}): Pr
   })
 }
 
-export function evmEngineJob(block: Block, common: Common, preState: PreState, blockHashes?: BlockHashes): BlockJob & { payload: EvmBlockPayload; base: MapBaseState } {
+export function evmEngineJob(block: Block, common: Common, preState: PreState, blockHashes?: BlockHashTable): BlockJob & { payload: EvmBlockPayload; base: MapBaseState } {
   const payload: EvmBlockPayload = {
     blockRlp: encodeBlock(block),
     hardfork: common.hardfork(),
