@@ -59,6 +59,7 @@ interface ReportCliOptions {
   schedulers?: string
   mainnet?: string
   latency?: string
+  latencyTxs?: string
   merge?: string[]
   fixtures?: string
   rounds?: string
@@ -98,11 +99,11 @@ export function reportOptions(o: ReportCliOptions): ReportOptions {
     else if (/^\d+(,\d+)*$/.test(m)) opts.mainnet = m.split(',')
     else throw new UsageError('--mainnet must be a count (0 for none), all, or a list of block numbers')
   }
-  if (o.latency !== undefined) {
-    const l = o.latency.trim()
+  if (o.latency !== undefined || o.latencyTxs !== undefined) {
+    const l = (o.latency ?? grid.latency.map((p) => p.accounts).join(',')).trim()
     const t = Math.max(...(opts.threads ?? grid.threads))
-    const txsL = grid.latency[0]?.txs ?? 1000
-    opts.latency = l === 'none' ? [] : latencyPoints(ints('--latency', l), t, txsL)
+    const txsL = o.latencyTxs !== undefined ? ints('--latency-txs', o.latencyTxs)[0]! : (grid.latency[0]?.txs ?? 1000)
+    opts.latency = l === 'none' || l === '' ? [] : latencyPoints(ints('--latency', l), t, txsL)
   }
   if (o.merge !== undefined) opts.merge = o.merge
   if (o.rounds !== undefined || o.warmup !== undefined) {
@@ -128,6 +129,7 @@ export function registerReportCommand(program: Command): void {
     .option('--predictors <list>', `static-batch predictors (${EVM_PREDICTORS.join(',')})`)
     .option('--mainnet <n|all|list>', 'mainnet fixtures: a count, all, or block numbers (0: none)')
     .option('--latency <list|none>', 'latency-model contention levels K (accounts), or none')
+    .option('--latency-txs <n>', 'transactions per latency-model block')
     .option('--merge <file>', "a many-core run to add: a report's results.json or `blockstm bench --threads 1,2,… --json` output (repeatable)", (v: string, acc: string[] = []) => [...acc, v])
     .option('--warmup <n>', 'warm-up rounds per block')
     .option('--rounds <n>', 'timed rounds per block (median reported)')

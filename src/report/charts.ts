@@ -161,19 +161,19 @@ export function chartSpecs(rows: ReportRow[], threads: number, latency: LatencyR
   }
   if (latency.length > 0) {
     const pts = [
-      ...latency.map((r) => ({ accounts: r.accounts, label: `blockstm-${r.scheduler}`, speedup: r.speedup })),
-      ...dedupe(latency, (r) => String(r.accounts)).map((r) => ({ accounts: r.accounts, label: 'bound', speedup: r.bound })),
+      ...latency.map((r) => ({ accounts: r.accounts, label: r.label, speedup: r.speedup })),
+      ...dedupe(latency, (r) => `${r.accounts}|${r.inFlight}`).map((r) => ({ accounts: r.accounts, label: `bound (${r.inFlight} in flight)`, speedup: r.bound })),
     ]
     specs['latency-model.svg'] = {
       ...base,
-      title: `Latency model: speedup vs contention (${latency[0]!.latencyUs} µs per read, ${latency[0]!.threads} threads × ${latency[0]!.lanes} lanes, ${latency[0]!.txs} txs)`,
+      title: `Latency model: speedup vs contention (${latency[0]!.latencyUs} µs awaited per transaction, ${latency[0]!.threads} threads, ${latency[0]!.txs} txs; dashed: bounds)`,
       data: { values: pts },
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'accounts', type: 'quantitative', scale: { type: 'log' }, title: 'accounts K (p2p)' },
         y: { field: 'speedup', type: 'quantitative', scale: { type: 'log' }, title: 'speedup × (log)' },
         color: { field: 'label', type: 'nominal', title: null },
-        strokeDash: { condition: { test: "datum.label == 'bound'", value: [4, 3] }, value: [1, 0] },
+        strokeDash: { condition: { test: "indexof(datum.label, 'bound') == 0", value: [4, 3] }, value: [1, 0] },
       },
       width: 420,
       height: 260,

@@ -138,7 +138,7 @@ function caption(d: ReportData, chart: string): string {
   if (chart === 'mainnet-speedup.svg') rows = mn
   if (chart === 'latency-model.svg') {
     const l = d.latency[0]!
-    what = `${d.latency.length} runs: ${l.txs} mock p2p transactions, ${l.latencyUs} µs per read, ${l.threads} threads × ${l.lanes} lanes`
+    what = `${new Set(d.latency.map((r) => r.accounts)).size} blocks of ${l.txs} mock p2p transactions, ${l.latencyUs} µs awaited per transaction, ${l.threads} threads`
     cmd = d.latency.map((r) => r.command).filter((c, i, a) => a.indexOf(c) === i).slice(0, 2).join(' ; ') + (d.latency.length > 2 ? ' ; …' : '')
   } else if (chart === 'merged-threads.svg') {
     what = `merged from ${[...new Set(d.merged.map((r) => `${r.file} (${r.machine})`))].join(', ')}`
@@ -174,7 +174,7 @@ function summaryHTML(d: ReportData): string {
 
 function html(data: ReportData, charts: string[]): string {
   const wrong = data.rows.filter((r) => !r.correct).length + data.latency.filter((r) => !r.correct).length
-  const checked = data.rows.reduce((a, r) => a + r.checkedRuns, 0)
+  const checked = data.rows.reduce((a, r) => a + r.checkedRuns, 0) + data.latency.reduce((a, r) => a + r.checkedRuns, 0)
   const blocks = new Set(data.rows.filter((r) => r.source === 'workload').map((r) => r.block))
   const txs = [...blocks].map((b) => data.rows.find((r) => r.block === b)!.txs).sort((a, b) => a - b)
   const medTxs = txs.length > 0 ? txs[txs.length >> 1] : 0
@@ -185,7 +185,7 @@ function html(data: ReportData, charts: string[]): string {
     )
     .join('\n')
   const lat = data.latency
-    .map((r) => `<tr><td>${r.accounts}</td><td>${r.latencyUs}</td><td>${r.threads}×${r.lanes}</td><td>${r.txs}</td><td class="l">${esc(r.scheduler)}</td><td>${r.sequentialMs}</td><td>${r.parallelMs}</td><td>${r.speedup}</td><td>${r.bound}</td><td>${r.executionsPerTx}</td><td>${r.correct ? 'yes' : '<b>NO</b>'}</td><td class="l"><code>${esc(r.command)}</code></td></tr>`)
+    .map((r) => `<tr><td>${r.accounts}</td><td>${r.latencyUs}</td><td>${r.txs}</td><td>${r.criticalPath}</td><td class="l">${esc(r.label)}</td><td>${r.threads}×${r.lanes}</td><td>${r.sequentialMs}</td><td>${r.ms}</td><td>${r.speedup}</td><td>${r.bound}</td><td>${r.executionsPerTx}</td><td>${r.correct ? `yes (${r.checkedRuns})` : '<b>NO</b>'}</td><td class="l"><code>${esc(r.command)}</code></td></tr>`)
     .join('\n')
   const merged = data.merged
     .map((r) => `<tr><td class="l">${esc(r.machine)}</td><td class="l">${esc(r.block)}</td><td>${r.txs ?? ''}</td><td class="l">${esc(r.engine)}</td><td>${r.threads}</td><td>${fx(r.speedup)}</td><td>${r.executionsPerTx ?? ''}</td><td>${r.correct === null ? '' : r.correct ? 'yes' : '<b>NO</b>'}</td></tr>`)
@@ -202,7 +202,7 @@ ${data.missing.length > 0 ? `<div class="missing"><b>Missing from this run:</b><
 Engines at the engine level (the same job — the EVM transaction VM over the block's pre-state — for every engine): sequential, Block-STM with scheduler ${esc(data.options.schedulers.join(' and '))}, the static-batch planner with predictor ${esc(data.options.predictors.join(', '))}; threads ${data.options.threads.join(', ')}.
 Generated blocks: median ${medTxs} transactions. ${wrong === 0 ? `Every engine produced exactly the sequential result in every run (${checked} runs compared).` : `<b>${wrong} rows differ from sequential.</b>`}</p>
 ${charts.map((c) => `<h2>${esc(c.replace(/\.svg$/, ''))}</h2><img src="${esc(c)}" alt="${esc(c)}">${caption(data, c)}`).join('\n')}
-${lat ? `<h2>Latency model</h2><table><tr><th>K accounts</th><th>µs per read</th><th>threads×lanes</th><th>txs</th><th>scheduler</th><th>sequential ms</th><th>Block-STM ms</th><th>speedup</th><th>bound</th><th>exec/tx</th><th>correct</th><th>command</th></tr>\n${lat}</table>` : ''}
+${lat ? `<h2>Latency model</h2><table><tr><th>K accounts</th><th>µs awaited</th><th>txs</th><th>critical path</th><th>engine</th><th>threads×lanes</th><th>sequential ms</th><th>engine ms</th><th>speedup</th><th>bound</th><th>exec/tx</th><th>correct (runs)</th><th>regenerate</th></tr>\n${lat}</table>` : ''}
 ${merged ? `<h2>Merged runs of other machines</h2><table><tr><th>machine</th><th>block</th><th>txs</th><th>engine</th><th>threads</th><th>speedup</th><th>exec/tx</th><th>identical</th></tr>\n${merged}</table>` : ''}
 <h2>All results</h2><p><a href="results.csv">results.csv</a> · <a href="results.json">results.json</a></p>
 <table><tr><th>block</th><th>txs</th><th>gas</th><th>class</th><th>engine</th><th>threads</th><th>ms</th><th>speedup</th><th>bound</th><th>exec/tx</th><th>batches</th><th>critical path</th><th>mispredictions</th><th>re-exec ms</th><th>correct (runs)</th><th>fallback</th><th>regenerate</th></tr>

@@ -213,15 +213,8 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
     for (const e of engines) await e.ex.close()
   }
 
-  const latency = []
   if (latencySpec.length > 0 && !latencyModelAvailable()) missing.push('the latency model (issue 16: bench-core p2p with awaited reads) is not available in this build; its rows are missing')
-  for (const p of latencyModelAvailable() ? latencySpec : []) {
-    for (const s of schedulers.filter((x) => SCHEDULERS_AVAILABLE.includes(x))) {
-      const r = await runLatencyModel(p, s)
-      log(`latency K=${p.accounts} L=${p.latencyUs}µs ${p.threads}×${p.lanes} ${s}: ${r.speedup}× (bound ${r.bound})${r.correct ? '' : ' WRONG'}`)
-      latency.push(r)
-    }
-  }
+  const latency = latencyModelAvailable() && latencySpec.length > 0 ? await runLatencyModel(latencySpec, schedulers.filter((x) => SCHEDULERS_AVAILABLE.includes(x)), harness, log) : []
   if (mainnet.length === 0 && opts.mainnet !== 0) missing.push(`no mainnet fixtures under ${join(root, 'mainnet')}`)
 
   const data: ReportData = {

@@ -60,9 +60,11 @@ function latencyRow(cls: WorkloadClass, rows: LatencyRow[]): SummaryRow | undefi
   const xs = rows.filter((r) => r.class === cls)
   if (xs.length === 0) return undefined
   const threads = xs[0]!.threads
-  const labelled = xs.map((r) => ({ label: `blockstm-${r.scheduler}`, threads: r.threads, speedup: r.speedup, block: `K${r.accounts}` }))
+  const labelled = xs.map((r) => ({ label: r.label, threads: r.threads, speedup: r.speedup, block: `K${r.accounts}` }))
   const cs = cells(labelled, [...new Set(labelled.map((r) => r.label))], threads)
   const points = [...new Set(xs.map((r) => r.accounts))]
+  const stm = xs.filter((r) => r.label.startsWith('blockstm'))
+  const lanes = stm[0]?.lanes ?? 1
   return {
     key: `latency-${cls}`,
     title: `latency model, ${CLASS_NAMES[cls]} (K = ${points.join(', ')} accounts)`,
@@ -70,12 +72,12 @@ function latencyRow(cls: WorkloadClass, rows: LatencyRow[]): SummaryRow | undefi
     blocks: points.length,
     medianTxs: median(xs.map((r) => r.txs)),
     medianGas: 0,
-    parallelism: NaN,
-    bound: r3(median(xs.map((r) => r.bound))),
+    parallelism: r3(median(xs.map((r) => r.parallelism))),
+    bound: r3(median((stm.length > 0 ? stm : xs).map((r) => r.bound))),
     threads,
     cells: cs,
     best: best(cs),
-    note: `mock p2p transactions, ${xs[0]!.latencyUs} µs awaited per read, ${threads} threads × ${xs[0]!.lanes} lanes; bound = min(executions in flight, work / critical path); the planner has no lanes and is not run here`,
+    note: `mock p2p transactions, ${xs[0]!.latencyUs} µs awaited per transaction, Block-STM ${threads} threads × ${lanes} lanes; bound = min(executions in flight, work / critical path); the planner runs one transaction per thread at a time (its own bound: min(${threads}, work / critical path))`,
   }
 }
 

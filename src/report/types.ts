@@ -124,16 +124,26 @@ export interface ReportRow {
 export interface LatencyRow {
   accounts: number
   latencyUs: number
+  /** Executions in flight per thread (1 for the planner). */
   lanes: number
   threads: number
   txs: number
-  scheduler: string
-  speedup: number
+  /** blockstm-v1, blockstm-v2, static-batch/exact */
+  label: string
+  /** Executions the engine keeps in flight (threads × lanes; threads for the planner). */
+  inFlight: number
+  /** Longest chain of the block's exact read-after-write dependencies (transactions). */
+  criticalPath: number
+  /** txs / criticalPath */
+  parallelism: number
+  /** min(inFlight, parallelism) */
   bound: number
+  speedup: number
   executionsPerTx: number
   sequentialMs: number
-  parallelMs: number
+  ms: number
   correct: boolean
+  checkedRuns: number
   class: WorkloadClass
   command: string
 }
