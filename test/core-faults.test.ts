@@ -22,10 +22,8 @@
  *
  * Capacity errors (the shared memory or the location table too small for a block) are not
  * worker failures: the block is re-run sequentially whatever `onWorkerFailure` says, with
- * threads 1 and with workers. KNOWN BUG (fails until src is fixed): with workers and
- * `onWorkerFailure: 'throw'`, the worker's ArenaExhaustedError comes back as a
- * WorkerFailureError and the block fails (blockstm.ts `runOnWorkers` turns every error reply
- * into WorkerFailureError; only the threads = 1 path sees the ArenaExhaustedError itself).
+ * threads 1 and with workers (here: raised while recording a huge write-set; every other
+ * place an incarnation can raise one is in test/core-capacity.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBlockSTMExecutor, createSequentialExecutor, type BlockJob } from '../src/executor/engine.js'

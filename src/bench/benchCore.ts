@@ -1,8 +1,14 @@
 /**
- * `bench-core`: the VM-agnostic engine on CPU-bound mock transactions. Each transaction reads
- * one key, burns `workUs` µs of hashing (about the cost of executing an ETH transfer here)
- * and writes the key back with a value derived from what it read. With many keys the block
- * is conflict-free; with one key every transaction depends on the previous one.
+ * `bench-core`: the VM-agnostic engine on mock transactions, in one of two modes.
+ *
+ * - CPU-bound (`keys`): each transaction reads one key, burns `workUs` µs of hashing (about
+ *   the cost of executing an ETH transfer here) and writes the key back with a value derived
+ *   from what it read. With many keys the block is conflict-free; with one key every
+ *   transaction depends on the previous one. Compared with the ideal split.
+ * - Latency model (`accounts`): the p2p workload of src/bench/p2p.ts, each execution mostly
+ *   awaited latency (`latencyUs`), so that threads × lanes executions are in flight on few
+ *   cores. Compared with `bound` = min(executions in flight, total work / critical-path
+ *   work) from the block's exact dependency graph.
  */
 import { fileURLToPath } from 'node:url'
 import { createSequentialExecutor, createBlockSTMExecutor, type BlockResult } from '../executor/engine.js'
@@ -10,6 +16,8 @@ import { IdealExecutor } from '../executor/ideal.js'
 import { MapBaseState } from '../executor/baseState.js'
 import { calibrateHashRounds, mockBaseEntries, type MockBlock } from '../mock/mockVm.js'
 import { timeEngines, type HarnessOptions } from './harness.js'
+import { dependencyBound, p2pBlock } from './p2p.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { sameResult } from './compare.js'
 
 export const mockVmModule = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../mock/mockVm.ts' : '../mock/mockVm.js', import.meta.url))
@@ -21,6 +29,55 @@ export interface BenchCoreOptions {
   workUs: number
   seed: number
   harness?: HarnessOptions
+  /** Block-STM scheduler (engine default when absent). */
+  scheduler?: SchedulerKind
+  /** Executions in flight per thread (default 1). */
+  lanes?: number
+}
+
+export interface LatencyBenchOptions {
+  txs: number
+  /** Accounts of the p2p workload (contention: 2 = a chain). */
+  accounts: number
+  /** Awaited latency per transaction, µs. */
+  latencyUs: number
+  /** CPU work per transaction, µs. */
+  workUs: number
+  threads: number
+  lanes: number
+  seed: number
+  scheduler?: SchedulerKind
+  harness?: HarnessOptions
+}
+
+export interface LatencyBenchResult {
+  mode: 'latency'
+  txs: number
+  accounts: number
+  latencyUs: number
+  workUs: number
+  threads: number
+  lanes: number
+  scheduler: SchedulerKind
+  /** threads × lanes. */
+  inFlight: number
+  /** Longest chain of read-after-write dependencies (transactions). */
+  criticalPath: number
+  /** min(inFlight, txs / criticalPath): no schedule can do better. */
+  bound: number
+  sequentialMs: number
+  parallelMs: number
+  speedup: number
+  /** speedup / bound. */
+  ofBound: number
+  executionsPerTx: number
+  executions: number
+  validations: number
+  aborts: number
+  dependencyWaits: number
+  fallback: string | null
+  identical: boolean
+  warmupRounds: number
 }
 
 export interface BenchCoreResult {
@@ -57,7 +114,12 @@ export async function benchCore(opts: BenchCoreOptions): Promise<BenchCoreResult
   const block = conflictBlock(opts.txs, opts.keys, opts.workUs, opts.seed, calibrateHashRounds())
   const job = { txCount: opts.txs, payload: block, base: new MapBaseState(mockBaseEntries(Math.min(opts.keys, 1_000_000))) }
   const seq = createSequentialExecutor({ vmModule: mockVmModule })
-  const par = await createBlockSTMExecutor({ threads: opts.threads, vmModule: mockVmModule })
+  const par = await createBlockSTMExecutor({
+    threads: opts.threads,
+    vmModule: mockVmModule,
+    ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
+    ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+  })
   const ideal = await IdealExecutor.create({ threads: opts.threads, vmModule: mockVmModule })
   try {
     let seqResult: BlockResult<unknown> | undefined
@@ -108,6 +170,78 @@ export async function benchCore(opts: BenchCoreOptions): Promise<BenchCoreResult
     }
   } finally {
     await Promise.all([par.close(), ideal.close(), seq.close()])
+  }
+}
+
+/** The latency-model p2p bench (see the module comment): sequential and Block-STM, round-robin. */
+export async function benchLatency(opts: LatencyBenchOptions): Promise<LatencyBenchResult> {
+  const block = p2pBlock({ txs: opts.txs, accounts: opts.accounts, latencyUs: opts.latencyUs, workUs: opts.workUs, seed: opts.seed, hashRoundsPerUs: opts.workUs > 0 ? calibrateHashRounds() : 1 })
+  const inFlight = opts.threads * opts.lanes
+  const { criticalPath, bound } = dependencyBound(block, inFlight)
+  // Every account starts with a balance (the mock base state holds the even keys only).
+  const job = { txCount: opts.txs, payload: block, base: new MapBaseState(mockBaseEntries(opts.accounts, () => true)) }
+  const seq = createSequentialExecutor({ vmModule: mockVmModule })
+  const par = await createBlockSTMExecutor({
+    threads: opts.threads,
+    lanes: opts.lanes,
+    vmModule: mockVmModule,
+    ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+  })
+  try {
+    let seqResult: BlockResult<unknown> | undefined
+    let parResult: BlockResult<unknown> | undefined
+    let identical = true
+    const timings = await timeEngines(
+      [
+        {
+          name: 'sequential',
+          run: async () => {
+            seqResult = await seq.execute(job)
+            return seqResult.stats.wallMs
+          },
+        },
+        {
+          name: 'blockstm',
+          run: async () => {
+            parResult = await par.execute(job)
+            if (seqResult !== undefined && !sameResult(seqResult, parResult)) identical = false
+            return parResult.stats.wallMs
+          },
+        },
+      ],
+      { minWarmup: 1, maxWarmup: 4, rounds: 3, ...opts.harness },
+    )
+    const sequentialMs = timings.get('sequential')!.medianMs
+    const parallelMs = timings.get('blockstm')!.medianMs
+    const st = parResult!.stats
+    const speedup = sequentialMs / parallelMs
+    return {
+      mode: 'latency',
+      txs: opts.txs,
+      accounts: opts.accounts,
+      latencyUs: opts.latencyUs,
+      workUs: opts.workUs,
+      threads: opts.threads,
+      lanes: opts.lanes,
+      scheduler: par.scheduler,
+      inFlight,
+      criticalPath,
+      bound: round(bound),
+      sequentialMs: round(sequentialMs),
+      parallelMs: round(parallelMs),
+      speedup: round(speedup),
+      ofBound: round(speedup / bound),
+      executionsPerTx: round(st.executions / opts.txs),
+      executions: st.executions,
+      validations: st.validations,
+      aborts: st.aborts,
+      dependencyWaits: st.dependencyWaits,
+      fallback: st.fallback ?? null,
+      identical,
+      warmupRounds: timings.get('blockstm')!.warmupRounds,
+    }
+  } finally {
+    await Promise.all([par.close(), seq.close()])
   }
 }
 

@@ -18,6 +18,7 @@
  *   pre-state cannot reproduce the header's state root. Untimed per run: a copy of the loaded
  *   trie (`shallowCopy` + `setStateRoot`), the VM and the decoded block.
  */
+import type { SchedulerKind } from '../scheduler/types.js'
 import { createBlockFromRLP } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address, bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util'
@@ -49,6 +50,8 @@ export interface RunnerOptions {
   readLatencyUs?: number
   /** blockstm lanes per thread (default 1; 32 with a slow source). */
   lanes?: number
+  /** blockstm scheduler (engine default when absent). */
+  scheduler?: SchedulerKind
 }
 
 export interface RunOutcome {
@@ -239,7 +242,13 @@ export async function createRunner(name: BenchEngineName, threads: number, opts:
     case 'blockstm':
       return new BindingRunner(
         'blockstm',
-        createEvmExecutor({ engine: 'blockstm', threads, lanes: opts.lanes ?? (latency.readLatencyUs !== undefined ? 32 : 1), ...latency }),
+        createEvmExecutor({
+          engine: 'blockstm',
+          threads,
+          lanes: opts.lanes ?? (latency.readLatencyUs !== undefined ? 32 : 1),
+          ...latency,
+          ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+        }),
       )
     case 'ideal':
       return new IdealRunner(await IdealExecutor.create({ threads, vmModule: txvmModule }))

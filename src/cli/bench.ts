@@ -19,7 +19,8 @@ import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptio
 import { measureMemory } from '../bench/evmMemory.js'
 import type { HarnessOptions } from '../bench/harness.js'
 import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadParams } from '../workloads/index.js'
-import { UsageError, nonNegativeNumber, positiveInt, positiveIntList } from './util.js'
+import { SCHEDULER_HELP, UsageError, nonNegativeNumber, parseScheduler, positiveInt, positiveIntList } from './util.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 
 interface BenchOpts {
   workload?: string
@@ -45,6 +46,7 @@ interface BenchOpts {
   readLatencyUs?: number
   lanes?: number
   predictor?: string
+  scheduler?: SchedulerKind
 }
 
 function defaultMainnetDir(): string {
@@ -123,6 +125,7 @@ function runnerOptions(o: BenchOpts): RunnerOptions {
   const r: RunnerOptions = {}
   if (o.readLatencyUs !== undefined) r.readLatencyUs = o.readLatencyUs
   if (o.lanes !== undefined) r.lanes = o.lanes
+  if (o.scheduler !== undefined) r.scheduler = o.scheduler
   return r
 }
 
@@ -230,7 +233,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
   }
   if (dirs.length === 0) throw new UsageError(`${root}: no block fixtures (directories with block.json)`)
   const threads = o.threads[0]!
-  const bench = await EvmBench.create({ engines, threads, harness })
+  const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
   const bar = progress(o, 'mainnet')
   bar.tick(0, dirs.length)
   const results: BlockBench[] = []
@@ -281,7 +284,7 @@ async function scaling(o: BenchOpts): Promise<void> {
   const harness = harnessOf(o)
   const sizes = parseSizes(o.sizes)
   const threads = o.threads[0]!
-  const bench = await EvmBench.create({ engines, threads, harness })
+  const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
   const rows: Array<Record<string, unknown>> = []
   let differ = false
   try {
@@ -363,6 +366,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--predictor <name>', 'predictor of the static-batch engine (address, address-optimistic, access-list, oracle)')
     .option('--read-latency-us <us>', 'simulate a slow state source: each first read of a pre-block location waits this long', nonNegativeNumber('--read-latency-us'))
     .option('--lanes <n>', 'blockstm executions in flight per thread (default 1; 32 with --read-latency-us)', positiveInt('--lanes'))
+    .option('--scheduler <v>', SCHEDULER_HELP, parseScheduler)
     .option('--seed <n>', 'workload seed', positiveInt('--seed'), 1)
     .option('--zipf <s>', 'Zipf exponent of the hot-item choice', nonNegativeNumber('--zipf'))
     .option('--json', 'print one JSON object')

@@ -5,6 +5,8 @@
  * Exit codes: 0 when every header check holds, 1 when one fails, 2 on bad input (one line on
  * stderr naming the file and the problem, no stack trace).
  */
+import { SCHEDULER_HELP, parseScheduler } from './util.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { writeFileSync } from 'node:fs'
 import { type Command, InvalidArgumentError } from 'commander'
 import { bytesToHex } from '@ethereumjs/util'
@@ -20,6 +22,7 @@ interface BlockOpts {
   poststate?: string
   timeline?: string
   json?: boolean
+  scheduler?: SchedulerKind
 }
 
 function parseThreads(v: string): number {
@@ -62,6 +65,7 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
     threads,
     ...(opts.predictor !== undefined ? { predictor: opts.predictor } : {}),
     ...(opts.timeline !== undefined ? { trace: true, minParallelTxs: 0 } : {}),
+    ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
   })
   const start = performance.now()
   let r
@@ -128,6 +132,7 @@ export function registerBlockCommand(program: Command): Command {
     .option('--predictor <name>', `static-batch access predictor: ${EVM_PREDICTORS.join(', ')}`, parsePredictor)
     .option('--timeline <file.svg>', 'write an SVG timeline of the execution (blockstm)')
     .option('--poststate <file>', 'write the post-state (prestateTracer format, null for deleted accounts)')
+    .option('--scheduler <v>', SCHEDULER_HELP, parseScheduler)
     .option('--json', 'print one JSON object')
     .action(async (dir: string, opts: BlockOpts) => {
       process.exitCode = await runBlockCommand(dir, opts)

@@ -1,5 +1,6 @@
 /** Shared helpers of the command line: option parsing and one-line failures. */
 import { InvalidArgumentError } from 'commander'
+import { SCHEDULER_KINDS, type SchedulerKind } from '../scheduler/types.js'
 
 /** Raised for unreadable or invalid input: printed as one line, exit status 2. */
 export class UsageError extends Error {
@@ -41,3 +42,11 @@ export function fail(err: unknown, status = 2): never {
   process.stderr.write(`blockstm: ${msg.split('\n')[0]}\n`)
   process.exit(status)
 }
+
+/** `--scheduler v1|v2`. */
+export function parseScheduler(v: string): SchedulerKind {
+  if (!(SCHEDULER_KINDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--scheduler must be one of ${SCHEDULER_KINDS.join(', ')}`)
+  return v as SchedulerKind
+}
+
+export const SCHEDULER_HELP = `Block-STM scheduler: ${SCHEDULER_KINDS.join(' | ')} (default: the engine's)`

@@ -36,6 +36,7 @@ export async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecuto
         ...(opts.lanes !== undefined ? { lanes: opts.lanes } : {}),
         ...(opts.minParallelTxs !== undefined ? { minParallelTxs: opts.minParallelTxs } : {}),
         ...(opts.chainFallbackRatio !== undefined ? { chainFallbackRatio: opts.chainFallbackRatio } : {}),
+        ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
       })
     default:
       throw new RangeError(`unknown engine '${String((opts as { engine: unknown }).engine)}' (sequential, blockstm or static-batch)`)

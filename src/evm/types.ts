@@ -10,6 +10,7 @@ import type { ExecutionStats } from '../executor/types.js'
 import type { TraceEvent } from '../executor/executor.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import type { Log } from './receipts.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 
 /** One account of a pre- or post-state. */
 export interface AccountState {
@@ -75,6 +76,8 @@ export interface BlockSTMEngineOptions extends EvmCommonOptions {
   chainFallbackRatio?: number
   /** Record a timeline of every task (returned as `trace`). */
   trace?: boolean
+  /** The Block-STM scheduler, 'v1' or 'v2' (engine default when absent; see BlockSTMOptions.scheduler). */
+  scheduler?: SchedulerKind
 }
 
 /** `engine: 'static-batch'`: the research planner (predicted batches, repaired). */

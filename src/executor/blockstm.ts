@@ -12,7 +12,11 @@
  *     committed prefix and run the rest on the calling thread (sequentialTail.ts).
  *
  * Failure handling: a transaction VM exception that survives validation fails the block
- * with {@link TransactionVMError} (as sequential execution would). A worker that crashes,
+ * with {@link TransactionVMError} (as sequential execution would). A capacity error (the
+ * block does not fit the shared memory: {@link CapacityError}) raised anywhere in the block
+ * — a read, the record of writes or deltas, the sequential tail, the layout — re-runs the
+ * block sequentially, whatever `onWorkerFailure` says, with `stats.fallback` starting
+ * `sequential: capacity:`; it is never reported as a VM or worker failure. A worker that crashes,
  * exits, answers garbage or misses the deadline aborts the block in every thread (the ABORT
  * word) and is replaced; the block is then re-run sequentially on the calling thread
  * (`onWorkerFailure: 'sequential'`, reported in `stats.fallback`) or fails with
@@ -24,10 +28,10 @@ import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './typ
 import { loadVMModule, moduleUrl } from './types.js'
 import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
-import { ArenaExhaustedError, SharedMemory } from '../mvmemory/sharedMemory.js'
-import { LocationTableFullError } from '../mvmemory/locationTable.js'
+import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { openScheduler, schedulerKind } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 import { ExecutorLane, OutputBuffer, TransactionFailure, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { committedPrefix, runSequentialTail, type CommittedPrefix, type TailResult } from './sequentialTail.js'
 import { decodeInto, type BlockMessage, type PrepareMessage, type WorkerReply } from './protocol.js'
@@ -36,6 +40,7 @@ import { compareKeys } from './keys.js'
 import type { FaultPlan } from './faults.js'
 
 export { WorkerFailureError }
+export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
   /** Worker threads (1 runs Block-STM on the calling thread). */
@@ -44,7 +49,12 @@ export interface BlockSTMOptions {
   vmModule: string
   /** Concurrent executions per thread (default 1; more overlap waits on a slow state source). */
   lanes?: number
-  /** Size of the shared memory (default 512 MiB of address space, committed as used). */
+  /**
+   * Size of the shared memory (default 512 MiB of address space, committed as used): an
+   * integer from 64 KiB to 2 GiB (byte offsets are stored in Int32 words), else the executor
+   * throws RangeError at creation. A block that does not fit runs sequentially (a capacity
+   * fallback, reported in `stats.fallback`).
+   */
   memoryBytes?: number
   /** A block still running after this many milliseconds is aborted (default 10 minutes). */
   deadlineMs?: number
@@ -67,6 +77,12 @@ export interface BlockSTMOptions {
   chainFallbackRatio?: number
   /** What to do when a worker fails: re-run the block sequentially (default) or throw. */
   onWorkerFailure?: 'sequential' | 'throw'
+  /**
+   * The Block-STM scheduler: 'v1' (the paper's, src/scheduler/scheduler.ts) or 'v2' (after
+   * Aptos' BlockSTMv2, src/scheduler/schedulerV2.ts). Default: {@link DEFAULT_SCHEDULER}.
+   * Anything else throws `UnknownSchedulerError` (a RangeError) at construction.
+   */
+  scheduler?: SchedulerKind
 }
 
 /** A transaction VM exception that a valid (committed) incarnation raised. */
@@ -80,11 +96,11 @@ export class TransactionVMError extends Error {
   }
 }
 
-/** A worker's report that the block exhausted the shared memory. */
-class CapacityReport extends Error {
-  constructor(message: string) {
+/** A worker's report that the block did not fit the shared memory (its error, rebuilt here). */
+class CapacityReport extends CapacityError {
+  constructor(name: string, message: string) {
     super(message)
-    this.name = 'ArenaExhaustedError'
+    this.name = name
   }
 }
 
@@ -111,6 +127,7 @@ export async function createBlockSTMExecutor(opts: BlockSTMOptions): Promise<Blo
 export class BlockSTMExecutor implements BlockExecutor {
   readonly engine = 'blockstm'
   readonly threads: number
+  readonly scheduler: SchedulerKind
   private readonly lanes: number
   private readonly mem: SharedMemory
   private readonly pool: WorkerPool<WorkerReply> | undefined
@@ -125,6 +142,7 @@ export class BlockSTMExecutor implements BlockExecutor {
   constructor(private readonly opts: BlockSTMOptions) {
     if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new RangeError(`threads must be a positive integer, got ${opts.threads}`)
     this.threads = opts.threads
+    this.scheduler = schedulerKind(opts.scheduler)
     this.lanes = opts.lanes ?? 1
     if (!Number.isInteger(this.lanes) || this.lanes < 1) throw new RangeError(`lanes must be a positive integer, got ${opts.lanes}`)
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
@@ -187,9 +205,7 @@ export class BlockSTMExecutor implements BlockExecutor {
         // other gets a fresh one, which no worker can mistake for the announced block.
         return await this.parallel<O>(job, start, announced !== undefined && announced.payload === job.payload ? announced.seq : ++this.seq)
       } catch (e) {
-        if (e instanceof ArenaExhaustedError || e instanceof LocationTableFullError || e instanceof CapacityReport) {
-          return await this.sequential<O>(job, start, e.message)
-        }
+        if (e instanceof CapacityError) return await this.sequential<O>(job, start, `capacity: ${e.message}`)
         if (e instanceof WorkerFailureError && (this.opts.onWorkerFailure ?? 'sequential') === 'sequential') {
           await this.pool?.heal()
           return await this.sequential<O>(job, start, e.message)
@@ -212,7 +228,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const ratio = this.opts.serialFallbackRatio ?? 0.5
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
-    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor)
+    this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor, this.scheduler)
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -222,13 +238,13 @@ export class BlockSTMExecutor implements BlockExecutor {
       const lanes = []
       for (let l = 0; l < this.lanes; l++) {
         const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, new Scheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
+        lanes.push(new ExecutorLane(mv, openScheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
       }
       await settleLanes(mem, lanes)
     } else {
       await this.runOnWorkers(job, seq, out, trace)
     }
-    const scheduler = new Scheduler(mem)
+    const scheduler = openScheduler(mem)
     let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
       if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
@@ -261,6 +277,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     const mod = (await this.localModule()) as TransactionVMModule<O>
     const vm = await mod.createTransactionVM(job.payload, 0)
     const t0 = trace !== undefined ? performance.timeOrigin + performance.now() : 0
+    // A capacity error in the tail comes out as such (not through this callback).
     const tail = await runSequentialTail(vm, mv, from, job, (tx, e) => new TransactionVMError(tx, errorMessage(e)))
     if (trace !== undefined && from < job.txCount) {
       // One bar for the whole tail, on the calling thread's row (thread -1).
@@ -300,9 +317,8 @@ export class BlockSTMExecutor implements BlockExecutor {
       if (r.type === 'error') {
         // A healthy worker that ran out of shared memory: the block is too big for it, not
         // a worker failure (the caller falls back to sequential execution).
-        if (!r.aborted && r.name === 'ArenaExhaustedError') capacity ??= new CapacityReport(r.message)
-        if (!r.aborted && r.name === 'LocationTableFullError') capacity ??= new LocationTableFullError()
-        if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
+        if (!r.aborted && r.capacity === true) capacity ??= new CapacityReport(r.name, r.message)
+        else if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
         pool.markDead(i, 'answered a malformed message')
         failure ??= `worker ${i} answered a malformed message`

@@ -11,6 +11,11 @@
  * - Validation task (txIdx, incarnation): validate the last read-set; on failure, the first
  *   validation to abort the incarnation turns its writes into ESTIMATEs.
  *
+ * A capacity error (the shared memory or its location table is full) is never an output: it
+ * ends the lane (and, through the ABORT word, the block) whether it came out of the VM, was
+ * swallowed by it (the view remembers it), or came from recording the incarnation; the
+ * executor then re-runs the block sequentially.
+ *
  * A VM exception that is not the dependency signal is recorded as the incarnation's output
  * (a {@link TransactionFailure}) with the reads that led to it: if a later validation finds
  * those reads stale the incarnation is re-executed like any other; if it survives to the end
@@ -20,9 +25,10 @@ import type { TransactionVM } from './types.js'
 import { BlockSTMView, DependencySignal } from './incarnationView.js'
 import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
-import { Scheduler, Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/scheduler.js'
+import { Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/task.js'
+import type { BlockScheduler } from '../scheduler/types.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
-import { EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import { CapacityError, EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { InjectedFault } from './faults.js'
 
 /** A transaction VM exception captured as an incarnation's output. */
@@ -87,7 +93,7 @@ export class ExecutorLane<O> {
 
   constructor(
     private readonly mv: MVMemory,
-    private readonly scheduler: Scheduler,
+    private readonly scheduler: BlockScheduler,
     private readonly vm: TransactionVM<O>,
     private readonly out: OutputBuffer<O>,
     /** When set, every task is appended to it (for timelines); off on the hot path otherwise. */
@@ -139,10 +145,11 @@ export class ExecutorLane<O> {
       try {
         output = await this.vm.execute(tx, view)
       } catch (e) {
-        if (e instanceof EngineAbortedError || e instanceof InjectedFault) throw e
-        if (e instanceof DependencySignal || view.blockedOn >= 0) output = undefined as O
+        if (e instanceof EngineAbortedError || e instanceof InjectedFault || e instanceof CapacityError) throw e
+        if (e instanceof DependencySignal || view.blockedOn >= 0 || view.capacity !== undefined) output = undefined as O
         else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
       }
+      if (view.capacity !== undefined) throw view.capacity
       if (view.blockedOn >= 0) {
         if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'suspended', view.blockedOn)
         if (scheduler.addDependency(tx, view.blockedOn, !view.blockedByHint)) {

@@ -8,6 +8,9 @@
  *   read-set holds one entry per location;
  * - a read that meets an ESTIMATE stops the incarnation with {@link DependencySignal}; the
  *   view remembers the blocker even if the VM swallows the signal;
+ * - a read that finds the shared memory full (a {@link CapacityError} from the location
+ *   table) is remembered in `capacity` the same way, even if the VM swallows it: the
+ *   incarnation is then void and the block falls back to sequential execution;
  * - with a slow state source, a read that rests on a pre-block value not fetched yet returns
  *   a Promise: the first reader fetches (waits the source's latency), the others wait for it;
  * - at the end, a write whose value equals what the incarnation read at that location is
@@ -26,7 +29,7 @@ import {
 } from '../mvmemory/mvMemory.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { FETCH_NEEDED, FETCH_READY, FETCH_RUNNING, R } from '../mvmemory/locationTable.js'
-import { EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import type { ReadSetCapture } from '../validation/readSet.js'
 
 /** What the view needs to know of the scheduler: whether a lower transaction has executed. */
@@ -55,6 +58,8 @@ export class BlockSTMView implements IncarnationView {
   blockedOn = -1
   /** The block came from `dependOn` declared before any read (no work lost), not from a read. */
   blockedByHint = false
+  /** Set when a read of this incarnation ran out of shared memory (see the module comment). */
+  capacity: CapacityError | undefined = undefined
   private readonly local = new Map<string, LocalEntry>()
   private readonly cache = new Map<string, LocationValue | undefined>()
   private readonly scratch = new ReadResult()
@@ -69,6 +74,7 @@ export class BlockSTMView implements IncarnationView {
     this.txIdx = txIdx
     this.blockedOn = -1
     this.blockedByHint = false
+    this.capacity = undefined
     this.local.clear()
     this.cache.clear()
     this.reads.reset()
@@ -95,7 +101,14 @@ export class BlockSTMView implements IncarnationView {
   private readShared(key: LocationKey, s: string): LocationValue | undefined | Promise<LocationValue | undefined> {
     if (this.cache.has(s)) return this.cache.get(s)
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
-    const rec = this.mv.table.findOrInsert(key)
+    if (this.capacity !== undefined) throw this.capacity
+    let rec: number
+    try {
+      rec = this.mv.table.findOrInsert(key)
+    } catch (e) {
+      if (e instanceof CapacityError) this.capacity = e
+      throw e
+    }
     const r = this.scratch
     this.mv.read(rec, this.txIdx, r, true)
     if (r.fromBase && this.mv.mem.i32[rec + R.FETCH] !== FETCH_READY) {

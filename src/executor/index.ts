@@ -4,5 +4,6 @@ export { createSequentialExecutor, createBlockSTMExecutor, type BlockExecutor, t
 export { TransactionVMError, WorkerFailureError } from './blockstm.js'
 export { MapBaseState, LatencyBaseState, type BaseState } from './baseState.js'
 export { IdealExecutor } from './ideal.js'
-export { EngineAbortedError, ArenaExhaustedError } from '../mvmemory/sharedMemory.js'
+export { EngineAbortedError, CapacityError, ArenaExhaustedError, MIN_MEMORY_BYTES, MAX_MEMORY_BYTES } from '../mvmemory/sharedMemory.js'
+export { LocationTableFullError } from '../mvmemory/locationTable.js'
 export { SchedulerInvariantError } from '../scheduler/scheduler.js'

@@ -11,7 +11,8 @@ import type { BlockJob } from './types.js'
 import type { BaseState } from './baseState.js'
 import { H, HEADER_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { layoutScheduler } from '../scheduler/create.js'
+import type { SchedulerKind } from '../scheduler/types.js'
 
 interface BaseImage {
   base: BaseState
@@ -32,9 +33,9 @@ export class BlockLayout {
   /**
    * Resets the memory and lays out `job`; `seq` numbers the block; `serialBudget` and
    * `serialFloor` are the scheduler's serial-fallback budget (-1: none) and the floor of its
-   * early test (see Scheduler.chargeWaste).
+   * early test (see Scheduler.chargeWaste); `scheduler` the scheduler that runs the block.
    */
-  prepare(job: BlockJob, seq: number, serialBudget = -1, serialFloor = 16): void {
+  prepare(job: BlockJob, seq: number, serialBudget = -1, serialFloor = 16, scheduler: SchedulerKind = 'v1'): void {
     const mem = this.mem
     const i32 = mem.i32
     i32.fill(0, 0, HEADER_WORDS)
@@ -80,6 +81,6 @@ export class BlockLayout {
         count: i32[H.TABLE_COUNT]!,
       }
     }
-    Scheduler.layout(mem, job.txCount, serialBudget, serialFloor)
+    layoutScheduler(mem, job.txCount, scheduler, serialBudget, serialFloor)
   }
 }

@@ -42,7 +42,11 @@ export type EncodedOutput = [number, number, boolean, unknown]
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'done'; seq: number; outputs: EncodedOutput[]; trace?: TraceEvent[] }
-  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string }
+  /**
+   * The block failed in this worker. `aborted`: it stopped because another thread aborted
+   * the block; `capacity`: it ran out of shared memory (a CapacityError, not a worker fault).
+   */
+  | { type: 'error'; seq: number; aborted: boolean; capacity?: boolean; name: string; message: string }
 
 export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {
   const list: EncodedOutput[] = []

@@ -15,6 +15,10 @@
  * 3. The block's state diff is the prefix's diff (the multi-version memory below j) updated
  *    with the tail's final values, each compared with the pre-block value.
  *
+ * A capacity error while the tail reads through the multi-version memory (a location new
+ * to the table when the table or the arena is full) is thrown as such, never handed to
+ * `failure` as the transaction's: the caller re-runs the whole block sequentially.
+ *
  * Outputs: 0..j-1 are the incarnations the threads recorded, j..n-1 the tail's. The result
  * equals sequential execution: the prefix because it validated, the tail because it is
  * sequential execution from the prefix's state.
@@ -28,8 +32,10 @@ import { keyToString } from './keys.js'
 import { equalBytes } from './incarnationView.js'
 import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
-import { EXECUTED, SchedulerInvariantError, type Scheduler } from '../scheduler/scheduler.js'
+import { EXECUTED, SchedulerInvariantError } from '../scheduler/task.js'
+import type { BlockScheduler } from '../scheduler/types.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
+import { CapacityError } from '../mvmemory/sharedMemory.js'
 
 /** The committed prefix 0..from-1; `validations` counts the read-sets checked to find it. */
 export interface CommittedPrefix {
@@ -38,7 +44,7 @@ export interface CommittedPrefix {
 }
 
 /** The committed prefix: transactions executed whose read-sets validate, in block order. */
-export function committedPrefix(mv: MVMemory, scheduler: Scheduler, txCount: number): CommittedPrefix {
+export function committedPrefix(mv: MVMemory, scheduler: BlockScheduler, txCount: number): CommittedPrefix {
   const validator = new Validator(mv)
   let from = 0
   let validations = 0
@@ -61,6 +67,11 @@ class PrefixState implements BaseState {
     // Every transaction below `from` has executed: the view never waits on one.
     this.view = new BlockSTMView(mv, { isExecuted: () => true }, new ReadSetCapture())
     this.view.reset(from)
+  }
+
+  /** A capacity error met by a read, even if the VM swallowed it. */
+  get capacity(): CapacityError | undefined {
+    return this.view.capacity
   }
 
   get(key: LocationKey): LocationValue | undefined | Promise<LocationValue | undefined> {
@@ -99,7 +110,12 @@ export async function runSequentialTail<O>(
   job: BlockJob,
   failure: (tx: number, e: unknown) => Error,
 ): Promise<TailResult<O>> {
-  const tail = await executeSequential(vm, job.txCount, new PrefixState(mv, from), from, failure)
+  const state = new PrefixState(mv, from)
+  const tail = await executeSequential(vm, job.txCount, state, from, (tx, e) => {
+    const capacity = state.capacity ?? (e instanceof CapacityError ? e : undefined)
+    return capacity ?? failure(tx, e)
+  })
+  if (state.capacity !== undefined) throw state.capacity
   const diff = new Map<string, [LocationKey, LocationValue]>()
   for (const [k, v] of mv.finalWrites(from)) diff.set(keyToString(k), [k, v])
   // Pre-block values of the tail's writes, asked all at once (a slow source overlaps the waits).

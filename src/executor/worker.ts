@@ -12,9 +12,9 @@
  * - after answering a block that switched to serial mode (the calling thread runs the rest).
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { CapacityError, H, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
-import { Scheduler } from '../scheduler/scheduler.js'
+import { openScheduler } from '../scheduler/create.js'
 import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
 import { loadVMModule } from './types.js'
 import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
@@ -35,7 +35,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
     const mod = await modP
     mem.resetThreadState()
     const mv = new MVMemory(mem)
-    const scheduler = new Scheduler(mem)
+    const scheduler = openScheduler(mem)
     const out = new OutputBuffer<unknown>()
     const lanes = []
     const events: TraceEvent[] | undefined = msg.trace ? [] : undefined
@@ -52,6 +52,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
       type: 'error',
       seq: msg.seq,
       aborted: e instanceof EngineAbortedError,
+      capacity: e instanceof CapacityError,
       name: e instanceof Error ? e.name : 'Error',
       message: errorMessage(e),
     }
@@ -85,7 +86,7 @@ port.on('message', (msg: BlockMessage | PrepareMessage) => {
   void runBlock(block).then((reply) => {
     port.postMessage(faults.corrupts(msg.faults, init.workerIndex) ? { type: 'done', seq: msg.seq, outputs: 42 } : reply)
     // Serial mode: help the calling thread with the rest of the block, unless a newer message came.
-    if (reply.type === 'done' && received === at && Atomics.load(mem.i32, H.BLOCK_SEQ) === msg.seq && new Scheduler(mem).serial()) {
+    if (reply.type === 'done' && received === at && Atomics.load(mem.i32, H.BLOCK_SEQ) === msg.seq && openScheduler(mem).serial()) {
       void prefetch(block.payload, msg.prefetchers)
     }
   })

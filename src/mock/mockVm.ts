@@ -14,6 +14,9 @@
  *   throw   m            when acc % m = 0: throw (a VM failure: fails the block)
  *   work    µs           burn CPU (hashing), like executing bytecode
  *   delay   kind         await a macrotask/microtask to vary interleavings between threads
+ *   sleep   µs           await a timer of `us` µs without using the CPU: latency (a storage
+ *                        read, I/O) that a lane overlaps with other executions (Node's timers
+ *                        round it up to about 1 ms at least, alike for every engine)
  * key(k) = dynamic ? (k + acc) mod keyCount : k.
  *
  * Deterministic: the output and writes depend only on the values read.
@@ -30,6 +33,7 @@ export type MockOp =
   | { op: 'throw'; m: number }
   | { op: 'work'; us: number }
   | { op: 'delay'; kind: 'macro' | 'micro' }
+  | { op: 'sleep'; us: number }
 
 export interface MockTx {
   ops: MockOp[]
@@ -114,6 +118,9 @@ class MockVM implements TransactionVM<MockOutput> {
           break
         case 'work':
           burn(Math.max(1, Math.round(op.us * (this.block.hashRoundsPerUs ?? 1))))
+          break
+        case 'sleep':
+          await new Promise((r) => setTimeout(r, op.us / 1000))
           break
         case 'delay':
           if (op.kind === 'macro') await new Promise((r) => setImmediate(r))

@@ -20,8 +20,10 @@
  *              (`H.FETCH_LATENCY_US` > 0) it starts FETCH_NEEDED, and the first reader that
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
  *              fetch per location per block, whatever the number of readers.
+ *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
+ *              [tx, incarnation, writer read, next], under LOCK), 0 for none
  */
-import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 
 export const R = {
   LOCK: 0,
@@ -33,6 +35,7 @@ export const R = {
   BASE_LEN: 6,
   BASE_AT: 7,
   FETCH: 8,
+  READERS: 9,
 } as const
 export const RECORD_WORDS = 10
 
@@ -42,7 +45,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends Error {
+export class LocationTableFullError extends CapacityError {
   constructor() {
     super('Block-STM location table is full (too many distinct locations for its capacity)')
     this.name = 'LocationTableFullError'
@@ -126,6 +129,7 @@ export class LocationTable {
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
           i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.READERS] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec

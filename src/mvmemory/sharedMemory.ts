@@ -48,8 +48,18 @@ export const H = {
   SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
   SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
   IDLE_WAITERS: 26, // lanes sleeping in waitForWork (wakeIdle notifies only when some are)
+  SCHEDULER: 27, // the block's scheduler: 1 = v1 (src/scheduler/scheduler.ts), 2 = v2 (schedulerV2.ts)
+  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
+  COMMIT_IDX: 28, // transactions below it are committed (final)
+  COMMIT_LOCK: 29, // held by the one thread committing in order
+  COMMIT_ARMED: 30, // set by a thread that found the commit lock held: the holder looks again
+  USEFUL_US: 31, // µs of executions finished and not (yet) wasted
+  WASTE_US: 32, // µs of executions aborted or stopped on a read
+  START_AT: 34, // float64 (words 34-35): epoch ms when the first lane started the block
+  STAT_COMMITS: 36,
+  STALLS: 37, // stalls added (statistics)
 } as const
-export const HEADER_WORDS = 32
+export const HEADER_WORDS = 48
 
 export class EngineAbortedError extends Error {
   constructor(message = 'Block-STM execution was aborted') {
@@ -58,12 +68,34 @@ export class EngineAbortedError extends Error {
   }
 }
 
-export class ArenaExhaustedError extends Error {
+/**
+ * The block does not fit the executor's shared memory (its arena or its location table):
+ * not a fault of the block, the VM or a worker. Wherever it is raised during a block (a
+ * read, the record of a write-set or a delta, the sequential tail), the executor re-runs the
+ * block sequentially and says so in `stats.fallback`.
+ */
+export class CapacityError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CapacityError'
+  }
+}
+
+export class ArenaExhaustedError extends CapacityError {
   constructor(requestedWords: number, limitWords: number) {
     super(`Block-STM shared memory exhausted (asked ${requestedWords * WORD} bytes of ${limitWords * WORD})`)
     this.name = 'ArenaExhaustedError'
   }
 }
+
+/**
+ * Bounds of the shared memory's size. Byte offsets (a key's, a value's) are stored in Int32
+ * words, so every byte offset of the buffer must be at most 2^31 - 1: the buffer is at most
+ * 2 GiB (its last word starts at 2^31 - 4). The lower bound leaves room for the header and
+ * the smallest location table.
+ */
+export const MIN_MEMORY_BYTES = 64 * 1024
+export const MAX_MEMORY_BYTES = 2 ** 31
 
 const CHUNK_WORDS = 16 * 1024 // 64 KiB per thread-local chunk
 
@@ -78,7 +110,16 @@ export class SharedMemory {
     this.u8 = new Uint8Array(buffer)
   }
 
+  /**
+   * A memory of `bytes` (rounded up to 4 KiB). Throws RangeError unless `bytes` is an
+   * integer in [MIN_MEMORY_BYTES, MAX_MEMORY_BYTES].
+   */
   static create(bytes: number, shared = true): SharedMemory {
+    if (!Number.isInteger(bytes) || bytes < MIN_MEMORY_BYTES || bytes > MAX_MEMORY_BYTES) {
+      throw new RangeError(
+        `memoryBytes must be an integer from ${MIN_MEMORY_BYTES} (64 KiB) to ${MAX_MEMORY_BYTES} (2 GiB: byte offsets are stored in Int32 words), got ${bytes}`,
+      )
+    }
     const size = Math.ceil(bytes / (WORD * 1024)) * WORD * 1024
     const buf = shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
     const m = new SharedMemory(buf)
@@ -107,7 +148,8 @@ export class SharedMemory {
   private allocGlobal(words: number): number {
     const at = Atomics.add(this.i32, H.BUMP, words)
     const limit = this.i32[H.LIMIT]!
-    if (at + words > limit) {
+    // at < 0: failed requests kept adding to the pointer until it wrapped.
+    if (at < 0 || at + words > limit) {
       this.abort()
       throw new ArenaExhaustedError(words, limit)
     }
@@ -216,5 +258,11 @@ export const T = {
   READS_AT: 5, // word index of the last read-set block (its first word is its entry count)
   WRITES_AT: 7, // word index of the last written location records
   WRITES_LEN: 8,
+  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
+  ABORT_REQ: 9, // 1 + the incarnation aborted while it was executing, 0 for none
+  STALL: 10, // stalls held on this transaction (it is not handed out while > 0)
+  PROPAGATES: 11, // 1 while the transaction holds a stall on each of its aborted dependents
+  ABORTED_HEAD: 12, // head of the list of transactions this one's writes aborted (nodes [tx, next])
+  DURATION_US: 13, // µs its last recorded incarnation took (charged as waste if it is aborted)
 } as const
-export const TX_WORDS = 10
+export const TX_WORDS = 16

@@ -39,41 +39,24 @@
  *   so lock order follows transaction order and cannot deadlock.
  */
 import { H, T, TX_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import { ABORTING, EXECUTED, EXECUTING, READY_TO_EXECUTE, SchedulerInvariantError, TASK_EXECUTE, TASK_VALIDATE, type Task } from './task.js'
+import type { BlockScheduler, SchedulerKind } from './types.js'
 
-export const READY_TO_EXECUTE = 0
-export const EXECUTING = 1
-export const EXECUTED = 2
-export const ABORTING = 3
+export {
+  READY_TO_EXECUTE,
+  EXECUTING,
+  EXECUTED,
+  ABORTING,
+  TASK_NONE,
+  TASK_EXECUTE,
+  TASK_VALIDATE,
+  Task,
+  SchedulerInvariantError,
+} from './task.js'
 
-export const TASK_NONE = 0
-export const TASK_EXECUTE = 1
-export const TASK_VALIDATE = 2
-
-/** A task handed to a thread: (kind, version). Reused by each lane to avoid allocation. */
-export class Task {
-  kind = TASK_NONE
-  tx = 0
-  incarnation = 0
-  set(kind: number, tx: number, incarnation: number): Task {
-    this.kind = kind
-    this.tx = tx
-    this.incarnation = incarnation
-    return this
-  }
-  clear(): Task {
-    this.kind = TASK_NONE
-    return this
-  }
-}
-
-export class SchedulerInvariantError extends Error {
-  constructor(message: string) {
-    super(`Block-STM scheduler invariant broken: ${message}`)
-    this.name = 'SchedulerInvariantError'
-  }
-}
-
-export class Scheduler {
+export class Scheduler implements BlockScheduler {
+  readonly kind: SchedulerKind = 'v1'
+  readonly registersReads = false
   readonly txCount: number
   private readonly i32: Int32Array
   private readonly txBase: number

@@ -30,6 +30,16 @@ export type ScriptOp =
   | { op: 'waitFlag' }
   /** Writes `size` bytes of `byte` at `key` (large values, cheaply). */
   | { op: 'blob'; key: string; size: number; byte: number }
+  /**
+   * Reads `count` distinct keys `prefix ‖ i` (i as 4 bytes, big-endian): fills the shared
+   * memory's arena or location table cheaply. `swallow`: catch what each read throws and
+   * carry on (a VM that hides engine exceptions; the engine must not depend on seeing them).
+   */
+  | { op: 'readRange'; prefix: string; count: number; swallow?: boolean }
+  /** Reads the key of `size` bytes of `byte` (a key too large for the shared memory, cheaply); `swallow` as in readRange. */
+  | { op: 'readBlob'; size: number; byte: number; swallow?: boolean }
+  /** Credits 1 to each of `count` distinct keys `prefix ‖ i` (as in readRange). */
+  | { op: 'deltaRange'; prefix: string; count: number }
   /** Throws when the last value read, as a number, is ≡ r (default 0) mod m (m = 1: always). */
   | { op: 'throw'; m: number; r?: number }
 
@@ -104,6 +114,32 @@ class ScriptVM implements TransactionVM<ScriptOutput> {
         case 'blob':
           view.write(fromHex(o.key), new Uint8Array(o.size).fill(o.byte))
           break
+        case 'readBlob':
+          try {
+            await view.read(new Uint8Array(o.size).fill(o.byte))
+          } catch (e) {
+            if (!o.swallow) throw e
+          }
+          break
+        case 'readRange':
+        case 'deltaRange': {
+          const p = fromHex(o.prefix)
+          for (let i = 0; i < o.count; i++) {
+            const k = new Uint8Array(p.length + 4)
+            k.set(p)
+            new DataView(k.buffer).setUint32(p.length, i)
+            if (o.op === 'deltaRange') view.addDelta(k, 1n)
+            else if (!o.swallow) await view.read(k)
+            else {
+              try {
+                await view.read(k)
+              } catch {
+                // hidden from the engine on purpose
+              }
+            }
+          }
+          break
+        }
         case 'throw':
           if (last % BigInt(o.m) === BigInt(o.r ?? 0)) throw new Error(`scripted transaction ${txIndex} failed (last read ${last})`)
           break

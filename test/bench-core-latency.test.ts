@@ -1,0 +1,105 @@
+/**
+ * The latency-model `bench-core` (src/bench/p2p.ts, src/bench/benchCore.ts) and the
+ * `--scheduler` option.
+ *
+ * What it proves:
+ * - the p2p block moves values between two distinct accounts (one account: to itself), and
+ *   its critical path is the exact read-after-write chain: hand-built blocks whose longest
+ *   chain is known (a chain, independent pairs, a join) give exactly that, and `bound` is
+ *   min(executions in flight, txs / critical path);
+ * - a small latency-model run on each scheduler returns the figures the report reads
+ *   (speedup, bound, executionsPerTx, sequentialMs, parallelMs) with results identical to
+ *   sequential execution;
+ * - bad options (`--accounts 0`, `--latency-us -1`, `--scheduler v3`, `--keys` with
+ *   `--accounts`) print one line on stderr and exit 2, on bench-core, bench and block;
+ *   the library rejects an unknown scheduler with `UnknownSchedulerError`.
+ */
+import { describe, expect, it } from 'vitest'
+import { execFile } from 'node:child_process'
+import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
+import { criticalPath, dependencyBound, p2pBlock } from '../src/bench/p2p.js'
+import { benchLatency } from '../src/bench/benchCore.js'
+import { createBlockSTMExecutor, UnknownSchedulerError } from '../src/executor/blockstm.js'
+import { MOCK_VM } from './support/mockBlocks.js'
+import type { MockBlock, MockOp } from '../src/mock/mockVm.js'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const run = promisify(execFile)
+
+function block(pairs: Array<[number, number]>, keyCount = 16): MockBlock {
+  return {
+    keyCount,
+    txs: pairs.map(([a, b], i) => ({
+      ops: [{ op: 'read', k: a }, { op: 'read', k: b }, { op: 'write', k: a, salt: i }, { op: 'write', k: b, salt: i }] as MockOp[],
+    })),
+  }
+}
+
+describe('p2p workload and its dependency bound', () => {
+  it('each transaction moves a value between two distinct accounts', () => {
+    const b = p2pBlock({ txs: 500, accounts: 7, latencyUs: 100, workUs: 0, seed: 3, hashRoundsPerUs: 1 })
+    expect(b.txs).toHaveLength(500)
+    for (const tx of b.txs) {
+      const reads = tx.ops.filter((o) => o.op === 'read').map((o) => (o as { k: number }).k)
+      expect(reads).toHaveLength(2)
+      expect(reads[0]).not.toBe(reads[1])
+      expect(tx.ops.some((o) => o.op === 'sleep' && o.us === 100)).toBe(true)
+    }
+    const one = p2pBlock({ txs: 3, accounts: 1, latencyUs: 0, workUs: 0, seed: 1, hashRoundsPerUs: 1 })
+    expect(one.txs[0]!.ops).toEqual([{ op: 'read', k: 0 }, { op: 'write', k: 0, salt: 0 }])
+  })
+
+  it('critical path is the longest read-after-write chain', () => {
+    expect(criticalPath(block([[0, 1], [1, 2], [2, 3], [3, 4]]))).toBe(4) // a chain
+    expect(criticalPath(block([[0, 1], [2, 3], [4, 5], [6, 7]]))).toBe(1) // independent
+    expect(criticalPath(block([[0, 1], [2, 3], [1, 2], [4, 5], [5, 6]]))).toBe(2) // a join
+    expect(criticalPath(block([[0, 1], [0, 1], [2, 3], [0, 1]]))).toBe(3)
+    expect(dependencyBound(block([[0, 1], [2, 3], [4, 5], [6, 7]]), 2)).toEqual({ criticalPath: 1, bound: 2 })
+    expect(dependencyBound(block([[0, 1], [1, 2], [2, 3], [3, 4]]), 32)).toEqual({ criticalPath: 4, bound: 1 })
+    // Two accounts: every transaction touches both, the block is one chain.
+    expect(criticalPath(p2pBlock({ txs: 100, accounts: 2, latencyUs: 0, workUs: 0, seed: 9, hashRoundsPerUs: 1 }))).toBe(100)
+  })
+
+  for (const scheduler of ['v1', 'v2'] as const) {
+    it(`a small latency-model run (${scheduler}) reports the figures, identical to sequential`, async () => {
+      const r = await benchLatency({ txs: 60, accounts: 6, latencyUs: 200, workUs: 0, threads: 2, lanes: 4, seed: 1, scheduler, harness: { minWarmup: 1, maxWarmup: 1, rounds: 1 } })
+      expect(r.identical).toBe(true)
+      expect(r.scheduler).toBe(scheduler)
+      expect(r.inFlight).toBe(8)
+      expect(r.bound).toBeGreaterThan(0)
+      expect(r.bound).toBeLessThanOrEqual(8)
+      expect(r.executionsPerTx).toBeGreaterThanOrEqual(1)
+      for (const k of ['speedup', 'sequentialMs', 'parallelMs'] as const) expect(r[k]).toBeGreaterThan(0)
+    }, 60_000)
+  }
+})
+
+describe('bad options', () => {
+  const cases: string[][] = [
+    ['bench-core', '--accounts', '0'],
+    ['bench-core', '--accounts', '10', '--latency-us', '-1'],
+    ['bench-core', '--accounts', '10', '--scheduler', 'v3'],
+    ['bench-core', '--keys', '5', '--accounts', '10'],
+    ['bench', '--workload', 'nft', '--scheduler', 'v3'],
+    ['block', 'nowhere', '--engine', 'blockstm', '--scheduler', 'v3'],
+  ]
+  it('print one line and exit 2', async () => {
+    const results = await Promise.all(
+      cases.map((args) =>
+        run(process.execPath, [join(ROOT, 'bin/blockstm.js'), ...args], { cwd: ROOT }).then(
+          () => ({ args, code: 0, stderr: '' }),
+          (e: { code: number; stderr: string }) => ({ args, code: e.code, stderr: e.stderr }),
+        ),
+      ),
+    )
+    for (const r of results) {
+      expect({ args: r.args, code: r.code }).toEqual({ args: r.args, code: 2 })
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    }
+  }, 60_000)
+
+  it('the library rejects an unknown scheduler', async () => {
+    await expect(createBlockSTMExecutor({ threads: 1, vmModule: MOCK_VM, scheduler: 'v3' as 'v1' })).rejects.toBeInstanceOf(UnknownSchedulerError)
+  })
+})
