@@ -82,10 +82,11 @@ const REASONS: Record<FaultKind, RegExp> = {
   exit: /exited/,
   hang: /deadline/,
   corrupt: /malformed/,
+  invariant: /^(sequential: )?engine fault: worker 0: EngineInvariantError: invariant broken: injected fault: invariant$/,
 }
 
 describe('worker faults (threads 2)', () => {
-  for (const kind of ['throw', 'exit', 'hang', 'corrupt'] as FaultKind[]) {
+  for (const kind of ['throw', 'exit', 'hang', 'corrupt', 'invariant'] as FaultKind[]) {
     describe(kind, () => {
       it("onWorkerFailure 'sequential': the result equals sequential and stats.fallback says why", async () => {
         const j = job(workBlock(120, 40, 1))

@@ -1,7 +1,10 @@
 /**
  * Typed errors of the EVM binding. Every error says what went wrong and, for input errors,
- * which file (or argument) was at fault.
+ * which file (or argument) was at fault. An invariant of the binding itself (its RLP writer
+ * and reader, receipt tails) throws the engine's {@link EngineInvariantError}, re-exported
+ * here: a bug, never a property of the input.
  */
+export { EngineInvariantError } from '../mvmemory/errors.js'
 
 /** Bad input: a fixture file that is missing, not JSON, or has a malformed field. */
 export class InputError extends Error {

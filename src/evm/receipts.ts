@@ -15,6 +15,7 @@
  */
 import { bigIntToBytes } from '@ethereumjs/util'
 import { EncodedRlp, RlpViewDecoder, encodeRlp } from './rlp.js'
+import { EngineInvariantError } from './errors.js'
 
 export type Log = [address: Uint8Array, topics: Uint8Array[], data: Uint8Array]
 
@@ -39,11 +40,11 @@ export function encodeReceiptTail(bloom: Uint8Array, logs: Log[]): Uint8Array {
 /** The bloom and the logs a tail carries (views into it, not copies). */
 export function decodeReceiptTail(tail: Uint8Array): { bloom: Uint8Array; logs: Log[] } {
   if (tail.length <= TAIL_LOGS_AT || tail[0] !== BLOOM_HEADER[0] || tail[1] !== BLOOM_HEADER[1] || tail[2] !== BLOOM_HEADER[2]) {
-    throw new Error('invariant broken: not a receipt tail')
+    throw new EngineInvariantError('not a receipt tail')
   }
   const dec = new RlpViewDecoder(tail, TAIL_LOGS_AT)
   const logs = dec.item()
-  if (!Array.isArray(logs) || !dec.atEnd()) throw new Error('invariant broken: receipt tail without exactly one list of logs')
+  if (!Array.isArray(logs) || !dec.atEnd()) throw new EngineInvariantError('receipt tail without exactly one list of logs')
   return { bloom: tail.subarray(BLOOM_HEADER.length, TAIL_LOGS_AT), logs: logs as unknown as Log[] }
 }
 

@@ -10,6 +10,7 @@
  * `test/evm-receipts.test.ts`); the decoder only reads what this process encoded, so it
  * checks bounds, not canonical form.
  */
+import { EngineInvariantError } from './errors.js'
 
 /**
  * A node of the tree to encode: a byte string, an integer (its minimal big-endian bytes), a
@@ -75,7 +76,7 @@ class RlpWriter {
     this.out = new Uint8Array(total)
     if (prefix !== undefined) this.out[this.pos++] = prefix
     this.write(item)
-    if (this.pos !== total) throw new Error(`invariant broken: RLP size ${total}, wrote ${this.pos}`)
+    if (this.pos !== total) throw new EngineInvariantError(`RLP size ${total}, wrote ${this.pos}`)
     return this.out
   }
 
@@ -192,7 +193,7 @@ export class RlpViewDecoder {
   item(): RlpDecoded {
     const b = this.bytes
     const first = b[this.pos]
-    if (first === undefined) throw new Error('invariant broken: RLP input ends early')
+    if (first === undefined) throw new EngineInvariantError('RLP input ends early')
     if (first < 0x80) return b.subarray(this.pos, ++this.pos)
     const isList = first >= 0xc0
     const short = isList ? first - 0xc0 : first - 0x80 // payload length, or 55 + bytes of the length
@@ -202,7 +203,7 @@ export class RlpViewDecoder {
       this.pos++
     } else len = this.length(short - 55)
     const end = this.pos + len
-    if (end > b.length) throw new Error('invariant broken: RLP input ends early')
+    if (end > b.length) throw new EngineInvariantError('RLP input ends early')
     if (!isList) {
       const v = b.subarray(this.pos, end)
       this.pos = end
@@ -210,7 +211,7 @@ export class RlpViewDecoder {
     }
     const items: RlpDecoded[] = []
     while (this.pos < end) items.push(this.item())
-    if (this.pos !== end) throw new Error('invariant broken: RLP item overruns its list')
+    if (this.pos !== end) throw new EngineInvariantError('RLP item overruns its list')
     return items
   }
 

@@ -23,6 +23,7 @@
  * {@link WorkerFailureError}. No partial result is ever returned.
  */
 import { siblingUrl } from './workerStart.js'
+import { EngineInvariantError, TransactionVMError } from './errors.js'
 import { WorkerFailureError, createEnginePool, type WorkerPool } from './workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './types.js'
 import { loadVMModule, moduleUrl } from './types.js'
@@ -85,16 +86,7 @@ export interface BlockSTMOptions {
   scheduler?: SchedulerKind
 }
 
-/** A transaction VM exception that a valid (committed) incarnation raised. */
-export class TransactionVMError extends Error {
-  constructor(
-    readonly txIndex: number,
-    message: string,
-  ) {
-    super(`transaction ${txIndex} failed in the VM: ${message}`)
-    this.name = 'TransactionVMError'
-  }
-}
+export { TransactionVMError } from './errors.js'
 
 /** A worker's report that the block did not fit the shared memory (its error, rebuilt here). */
 class CapacityReport extends CapacityError {
@@ -247,14 +239,14 @@ export class BlockSTMExecutor implements BlockExecutor {
     const scheduler = openScheduler(mem)
     let committed: CommittedPrefix | undefined
     if (!scheduler.done()) {
-      if (!scheduler.serial()) throw new Error('invariant broken: executor loops returned before the block was done')
+      if (!scheduler.serial()) throw new EngineInvariantError('executor loops returned before the block was done')
       committed = committedPrefix(mv, scheduler, job.txCount)
     }
     const prefix = committed?.from ?? job.txCount
     const outputs: O[] = new Array(job.txCount)
     // A failure in the committed prefix fails the block before any later transaction runs.
     for (let tx = 0; tx < prefix; tx++) {
-      if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
+      if (!out.outputs.has(tx)) throw new EngineInvariantError(`transaction ${tx} has no output`)
       const o = out.outputs.get(tx)
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O
@@ -311,6 +303,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     clearTimeout(timer)
     let failure: string | undefined
+    let engineFault = false
     let capacity: Error | undefined
     for (let i = 0; i < results.length; i++) {
       const r = results[i]!
@@ -318,7 +311,10 @@ export class BlockSTMExecutor implements BlockExecutor {
         // A healthy worker that ran out of shared memory: the block is too big for it, not
         // a worker failure (the caller falls back to sequential execution).
         if (!r.aborted && r.capacity === true) capacity ??= new CapacityReport(r.name, r.message)
-        else if (!r.aborted) failure ??= `worker ${i}: ${r.name}: ${r.message}`
+        else if (!r.aborted && failure === undefined) {
+          failure = `worker ${i}: ${r.name}: ${r.message}`
+          engineFault = r.invariant === true
+        }
       } else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
         pool.markDead(i, 'answered a malformed message')
         failure ??= `worker ${i} answered a malformed message`
@@ -326,7 +322,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     }
     if (failure === undefined && results.some((r) => r.type === 'error')) failure = 'block aborted'
     if (capacity !== undefined) throw capacity
-    if (failure !== undefined) throw new WorkerFailureError(failure)
+    if (failure !== undefined) throw new WorkerFailureError(engineFault ? `engine fault: ${failure}` : failure, engineFault)
     for (const r of results) {
       if (r.type !== 'done') continue
       decodeInto(r.outputs, out)

@@ -29,7 +29,7 @@ import { Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/task.
 import type { BlockScheduler } from '../scheduler/types.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
 import { CapacityError, EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
-import { InjectedFault } from './faults.js'
+import { EngineInvariantError, InjectedFault } from './errors.js'
 
 /** A transaction VM exception captured as an incarnation's output. */
 export class TransactionFailure {
@@ -145,7 +145,8 @@ export class ExecutorLane<O> {
       try {
         output = await this.vm.execute(tx, view)
       } catch (e) {
-        if (e instanceof EngineAbortedError || e instanceof InjectedFault || e instanceof CapacityError) throw e
+        // Engine signals and engine bugs are not the transaction's failure.
+        if (e instanceof EngineAbortedError || e instanceof InjectedFault || e instanceof CapacityError || e instanceof EngineInvariantError) throw e
         if (e instanceof DependencySignal || view.blockedOn >= 0 || view.capacity !== undefined) output = undefined as O
         else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
       }

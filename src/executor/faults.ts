@@ -8,11 +8,14 @@
  *            the worker's executor);
  *   exit     the worker thread exits abruptly (process.exit inside the worker);
  *   hang     the worker stops responding (a synchronous busy loop that never yields);
- *   corrupt  the worker answers with a malformed message.
+ *   corrupt  the worker answers with a malformed message;
+ *   invariant  an engine invariant breaks in the worker (an {@link EngineInvariantError}
+ *            thrown where the engine calls the VM), as an engine bug would.
  */
 import type { IncarnationView, TransactionVM } from './types.js'
+import { EngineInvariantError, InjectedFault } from './errors.js'
 
-export type FaultKind = 'throw' | 'exit' | 'hang' | 'corrupt'
+export type FaultKind = 'throw' | 'exit' | 'hang' | 'corrupt' | 'invariant'
 
 export interface FaultPlan {
   kind: FaultKind
@@ -20,12 +23,7 @@ export interface FaultPlan {
   afterExecutions?: number
 }
 
-export class InjectedFault extends Error {
-  constructor(kind: string) {
-    super(`injected fault: ${kind}`)
-    this.name = 'InjectedFault'
-  }
-}
+export { InjectedFault } from './errors.js'
 
 export const faults = {
   wrapVM<O>(vm: TransactionVM<O>, plan: FaultPlan | undefined, worker: number): TransactionVM<O> {
@@ -36,6 +34,7 @@ export const faults = {
       async execute(tx: number, view: IncarnationView): Promise<O> {
         if (++n > after) {
           if (plan.kind === 'throw') throw new InjectedFault('throw')
+          if (plan.kind === 'invariant') throw new EngineInvariantError('injected fault: invariant')
           if (plan.kind === 'exit') process.exit(3)
           if (plan.kind === 'hang') for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
         }

@@ -44,9 +44,10 @@ export type WorkerReply =
   | { type: 'done'; seq: number; outputs: EncodedOutput[]; trace?: TraceEvent[] }
   /**
    * The block failed in this worker. `aborted`: it stopped because another thread aborted
-   * the block; `capacity`: it ran out of shared memory (a CapacityError, not a worker fault).
+   * the block; `capacity`: it ran out of shared memory (a CapacityError, not a worker fault);
+   * `invariant`: an engine invariant broke (an EngineInvariantError: an engine bug, errors.ts).
    */
-  | { type: 'error'; seq: number; aborted: boolean; capacity?: boolean; name: string; message: string }
+  | { type: 'error'; seq: number; aborted: boolean; capacity?: boolean; invariant?: boolean; name: string; message: string }
 
 export function encodeOutputs(out: OutputBuffer<unknown>): EncodedOutput[] {
   const list: EncodedOutput[] = []

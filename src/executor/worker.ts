@@ -19,6 +19,7 @@ import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent 
 import { loadVMModule } from './types.js'
 import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
+import { EngineInvariantError } from './errors.js'
 
 const init = workerData as WorkerInit
 const port = parentPort!
@@ -53,6 +54,7 @@ async function runBlock(msg: BlockMessage): Promise<WorkerReply> {
       seq: msg.seq,
       aborted: e instanceof EngineAbortedError,
       capacity: e instanceof CapacityError,
+      invariant: e instanceof EngineInvariantError,
       name: e instanceof Error ? e.name : 'Error',
       message: errorMessage(e),
     }

@@ -12,16 +12,11 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { startWorker } from './workerStart.js'
+import { WorkerFailureError } from './errors.js'
 import type { WorkerInit } from './protocol.js'
 import type { SharedMemory } from '../mvmemory/sharedMemory.js'
 
-/** A worker thread crashed, exited, hung or answered garbage during a block. */
-export class WorkerFailureError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'WorkerFailureError'
-  }
-}
+export { WorkerFailureError } from './errors.js'
 
 interface Slot<R> {
   worker: Worker

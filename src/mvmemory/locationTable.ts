@@ -23,7 +23,8 @@
  *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
  *              [tx, incarnation, writer read, next], under LOCK), 0 for none
  */
-import { CapacityError, EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
+import { LocationTableFullError } from './errors.js'
 
 export const R = {
   LOCK: 0,
@@ -45,12 +46,7 @@ export const FETCH_RUNNING = 2
 
 const BUSY = -1
 
-export class LocationTableFullError extends CapacityError {
-  constructor() {
-    super('Block-STM location table is full (too many distinct locations for its capacity)')
-    this.name = 'LocationTableFullError'
-  }
-}
+export { LocationTableFullError } from './errors.js'
 
 /** FNV-1a over the key bytes. Only a starting point for probing: never trusted for equality. */
 export function hashKey(key: Uint8Array): number {

@@ -28,6 +28,7 @@
 import { H, T, TX_WORDS, WORD, type SharedMemory } from './sharedMemory.js'
 import { LocationTable, R } from './locationTable.js'
 import { decodeNumeric, encodeNumeric } from './numeric.js'
+import { EngineInvariantError } from './errors.js'
 
 export const V = { TX: 0, INC: 1, KIND: 2, VAL_AT: 3, VAL_LEN: 4 } as const
 export const VERSION_WORDS = 5
@@ -204,7 +205,7 @@ export class MVMemory {
       if (i32[rec + R.VERS_LEN] === 0) return
       this.read(rec, txCount, r, true)
       if (r.kind === READ_DEPENDENCY) {
-        throw new Error(`invariant broken: ESTIMATE of transaction ${r.tx} left after the block finished`)
+        throw new EngineInvariantError(`ESTIMATE of transaction ${r.tx} left after the block finished`)
       }
       if (r.kind === READ_BASE) return
       const value = r.value!

@@ -17,6 +17,7 @@
  * - The ABORT word, once set for a block, makes every spinning thread give up with
  *   {@link EngineAbortedError} instead of waiting on a lock or a task forever.
  */
+import { ArenaExhaustedError, EngineAbortedError } from './errors.js'
 
 export const WORD = 4
 
@@ -61,32 +62,7 @@ export const H = {
 } as const
 export const HEADER_WORDS = 48
 
-export class EngineAbortedError extends Error {
-  constructor(message = 'Block-STM execution was aborted') {
-    super(message)
-    this.name = 'EngineAbortedError'
-  }
-}
-
-/**
- * The block does not fit the executor's shared memory (its arena or its location table):
- * not a fault of the block, the VM or a worker. Wherever it is raised during a block (a
- * read, the record of a write-set or a delta, the sequential tail), the executor re-runs the
- * block sequentially and says so in `stats.fallback`.
- */
-export class CapacityError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'CapacityError'
-  }
-}
-
-export class ArenaExhaustedError extends CapacityError {
-  constructor(requestedWords: number, limitWords: number) {
-    super(`Block-STM shared memory exhausted (asked ${requestedWords * WORD} bytes of ${limitWords * WORD})`)
-    this.name = 'ArenaExhaustedError'
-  }
-}
+export { EngineAbortedError, CapacityError, ArenaExhaustedError } from './errors.js'
 
 /**
  * Bounds of the shared memory's size. Byte offsets (a key's, a value's) are stored in Int32

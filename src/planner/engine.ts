@@ -27,7 +27,7 @@
  * (`stats.fallback`).
  */
 import { siblingUrl } from '../executor/workerStart.js'
-import { WorkerFailureError, createEnginePool, type WorkerPool } from '../executor/workerPool.js'
+import { createEnginePool, type WorkerPool } from '../executor/workerPool.js'
 import type { BlockExecutor, BlockJob, BlockResult } from '../executor/types.js'
 import { loadVMModule, moduleUrl } from '../executor/types.js'
 import type { TransactionVM, TransactionVMModule } from '../executor/types.js'
@@ -39,7 +39,7 @@ import { OutputBuffer, TransactionFailure } from '../executor/executor.js'
 import { decodeInto } from '../executor/protocol.js'
 import { runSequentialJob } from '../executor/sequential.js'
 import { compareKeys } from '../executor/keys.js'
-import { TransactionVMError } from '../executor/blockstm.js'
+import { EngineInvariantError, TransactionVMError, WorkerFailureError } from '../executor/errors.js'
 import { planBatches } from './plan.js'
 import { C, CMD_END, CMD_RUN, CTRL_WORDS, ST_RECORDED, TxRunner } from './runner.js'
 import type { PlannerBlockMessage, PlannerReply } from './protocol.js'
@@ -182,6 +182,7 @@ export class StaticBatchExecutor implements BlockExecutor {
     let frontier = 0
     let maxBatch = 0
     let failure: string | undefined
+    let engineFault = false
     try {
       for (let b = 0; b < plan.batches.length; b++) {
         const members = plan.batches[b]!
@@ -230,7 +231,12 @@ export class StaticBatchExecutor implements BlockExecutor {
         const rs = await replies!
         for (let i = 0; i < rs.length; i++) {
           const r = rs[i]!
-          if (r.type === 'error') failure ??= `worker ${i}: ${r.name}: ${r.message}`
+          if (r.type === 'error') {
+            if (failure === undefined) {
+              failure = `worker ${i}: ${r.name}: ${r.message}`
+              engineFault = r.invariant === true
+            }
+          }
           else if (r.type !== 'done' || r.seq !== seq || !Array.isArray(r.outputs)) {
             this.pool!.markDead(i, 'answered a malformed message')
             failure ??= `worker ${i} answered a malformed message`
@@ -238,11 +244,11 @@ export class StaticBatchExecutor implements BlockExecutor {
         }
       }
     }
-    if (failure !== undefined) throw new WorkerFailureError(failure)
+    if (failure !== undefined) throw new WorkerFailureError(engineFault ? `engine fault: ${failure}` : failure, engineFault)
     executions += i32[ctrlAt + C.EXECUTIONS]!
     const outputs: O[] = new Array(n)
     for (let tx = 0; tx < n; tx++) {
-      if (!out.outputs.has(tx)) throw new Error(`invariant broken: transaction ${tx} has no output`)
+      if (!out.outputs.has(tx)) throw new EngineInvariantError(`transaction ${tx} has no output`)
       const o = out.outputs.get(tx)
       if (o instanceof TransactionFailure) throw new TransactionVMError(tx, o.message)
       outputs[tx] = o as O

@@ -16,6 +16,7 @@ import { OutputBuffer, TransactionFailure, errorMessage } from '../executor/exec
 import { ReadSetCapture } from '../validation/readSet.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
 import { EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { EngineInvariantError } from '../executor/errors.js'
 
 export const ST_NONE = 0
 export const ST_RECORDED = 1
@@ -68,7 +69,7 @@ export class TxRunner<O> {
     try {
       output = await this.vm.execute(tx, view)
     } catch (e) {
-      if (e instanceof EngineAbortedError) throw e
+      if (e instanceof EngineAbortedError || e instanceof EngineInvariantError) throw e
       if (e instanceof DependencySignal || view.blockedOn >= 0) output = undefined as O
       else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
     }

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { EngineInvariantError } from '../executor/errors.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { OutputBuffer, errorMessage } from '../executor/executor.js'
 import { loadVMModule } from '../executor/types.js'
@@ -65,7 +66,14 @@ async function runBlock(msg: PlannerBlockMessage): Promise<PlannerReply> {
       Atomics.sub(i32, ctrl + C.REMAIN, 1)
       Atomics.notify(i32, ctrl + C.REMAIN)
     }
-    return { type: 'error', seq: msg.seq, aborted: e instanceof EngineAbortedError, name: e instanceof Error ? e.name : 'Error', message: errorMessage(e) }
+    return {
+      type: 'error',
+      seq: msg.seq,
+      aborted: e instanceof EngineAbortedError,
+      invariant: e instanceof EngineInvariantError,
+      name: e instanceof Error ? e.name : 'Error',
+      message: errorMessage(e),
+    }
   }
 }
 

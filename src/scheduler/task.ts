@@ -28,9 +28,4 @@ export class Task {
   }
 }
 
-export class SchedulerInvariantError extends Error {
-  constructor(message: string) {
-    super(`Block-STM scheduler invariant broken: ${message}`)
-    this.name = 'SchedulerInvariantError'
-  }
-}
+export { SchedulerInvariantError } from './errors.js'

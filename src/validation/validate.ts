@@ -14,6 +14,7 @@
  * failed validation of an incarnation aborts it.
  */
 import { T } from '../mvmemory/sharedMemory.js'
+import { EngineInvariantError } from '../mvmemory/errors.js'
 import {
   READ_BASE,
   READ_DEPENDENCY,
@@ -35,7 +36,7 @@ export class Validator {
     const mem = mv.mem
     const i32 = mem.i32
     const at = Atomics.load(i32, mv.txRecord(txIdx) + T.READS_AT)
-    if (at === 0) throw new Error(`invariant broken: validating transaction ${txIdx} that never recorded`)
+    if (at === 0) throw new EngineInvariantError(`validating transaction ${txIdx} that never recorded`)
     const n = i32[at]!
     const r = this.scratch
     for (let i = 0; i < n; i++) {
@@ -56,7 +57,7 @@ export class Validator {
           break
         }
         default:
-          throw new Error(`invariant broken: unknown read kind ${kind} in the read-set of ${txIdx}`)
+          throw new EngineInvariantError(`unknown read kind ${kind} in the read-set of ${txIdx}`)
       }
     }
     return true
