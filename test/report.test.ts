@@ -52,7 +52,7 @@ describe('blockstm report (small configuration)', () => {
       predictors: ['address', 'oracle'],
       schedulers: ['v1', 'v2'],
       mainnet: 0,
-      latency: [],
+      latency: [2, 1000].map((accounts) => ({ accounts, latencyUs: 200, lanes: 4, threads: 2, txs: 40 })),
       merge: [many],
       harness: { warmup: 1, rounds: 1 },
       timelineBlock: 'raw-a10',
@@ -90,11 +90,21 @@ describe('blockstm report (small configuration)', () => {
     expect(byBlock('raw-t24-a10-').class).toBe('partial')
 
     // The summary: one row per class, the seed's claim, cells recomputable from the rows.
-    expect(json.summary.map((s) => s.key).sort()).toEqual(['dependent', 'independent', 'partial'])
+    expect(json.summary.map((s) => s.key).sort()).toEqual(['dependent', 'independent', 'latency-dependent', 'latency-independent', 'partial'])
     expect(json.summary).toEqual(summarize(json))
-    const claims = Object.fromEntries(json.summary.map((s) => [s.key, s.claim]))
+    const claims = Object.fromEntries(json.summary.filter((s) => !s.key.startsWith('latency')).map((s) => [s.key, s.claim]))
     expect(claims).toEqual({ independent: '10–100×', partial: '2–10×', dependent: '1×' })
-    for (const s of json.summary) {
+    // Latency model: every engine at both points, every run checked; K = 2 is one chain.
+    expect(json.latency.map((r) => `${r.label}@K${r.accounts}`).sort()).toEqual(
+      [2, 1000].flatMap((k) => [...schedulers.map((s) => `blockstm-${s}`), 'static-batch/exact'].map((l) => `${l}@K${k}`)).sort(),
+    )
+    for (const r of json.latency) {
+      expect(r.correct, `${r.label} K${r.accounts}`).toBe(true)
+      expect(r.checkedRuns).toBe(2)
+      expect(r.bound).toBeLessThanOrEqual(r.inFlight)
+    }
+    expect(json.latency.find((r) => r.accounts === 2)!.criticalPath).toBe(40)
+    for (const s of json.summary.filter((x) => !x.key.startsWith('latency'))) {
       expect(s.threads).toBe(2)
       expect(s.cells.map((c) => c.engine).sort()).toEqual([...schedulers.map((x) => `blockstm-${x}`), 'static-batch/address', 'static-batch/oracle'].sort())
       for (const c of s.cells) {

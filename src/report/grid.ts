@@ -119,7 +119,7 @@ export function profileGrid(profile: ReportProfile): Grid {
     predictors: ['address', 'oracle'],
     schedulers: ['v1', 'v2'],
     mainnet: DEFAULT_MAINNET,
-    latency: latencyPoints([2, 10, 100, 10_000], 2, 1000),
+    latency: latencyPoints([2, 100, 10_000], 2, 500),
     timelineBlock: 'mixed-a10',
     harness: { warmup: 1, rounds: 2 },
   }

@@ -31,13 +31,13 @@ import { planBatches } from '../planner/plan.js'
 import { recordAccessSets } from '../planner/record.js'
 import type { PlannerExecutionStats, TxAccess } from '../planner/types.js'
 import { classOf, profileGrid, txsOf } from './grid.js'
-import { latencyModelAvailable, runLatencyModel } from './latency.js'
+import { runLatencyModel } from './latency.js'
 import { readMerged } from './merge.js'
 import { summarize } from './summary.js'
 import type { BlockSpec, MachineInfo, ReportData, ReportOptions, ReportRow, SchedulerName } from './types.js'
 
-/** Block-STM schedulers the engine offers (v2: issue 16, not on main yet). */
-export const SCHEDULERS_AVAILABLE: readonly SchedulerName[] = ['v1']
+/** Block-STM schedulers the engine offers. */
+export const SCHEDULERS_AVAILABLE: readonly SchedulerName[] = ['v1', 'v2']
 
 interface EngineSpec {
   label: string
@@ -134,7 +134,7 @@ async function createEngines(threads: number[], schedulers: SchedulerName[], pre
     for (const t of threads) {
       for (const s of schedulers) {
         if (!SCHEDULERS_AVAILABLE.includes(s)) continue
-        const ex = await createBlockSTMExecutor({ threads: t, vmModule: TXVM_MODULE, minParallelTxs: 0 })
+        const ex = await createBlockSTMExecutor({ threads: t, vmModule: TXVM_MODULE, minParallelTxs: 0, scheduler: s })
         engines.push({ label: `blockstm-${s}`, engine: 'blockstm', scheduler: s, predictor: '', threads: t, ex })
       }
       for (const p of predictors) {
@@ -213,8 +213,7 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
     for (const e of engines) await e.ex.close()
   }
 
-  if (latencySpec.length > 0 && !latencyModelAvailable()) missing.push('the latency model (issue 16: bench-core p2p with awaited reads) is not available in this build; its rows are missing')
-  const latency = latencyModelAvailable() && latencySpec.length > 0 ? await runLatencyModel(latencySpec, schedulers.filter((x) => SCHEDULERS_AVAILABLE.includes(x)), harness, log) : []
+  const latency = latencySpec.length > 0 ? await runLatencyModel(latencySpec, schedulers.filter((x) => SCHEDULERS_AVAILABLE.includes(x)), harness, log) : []
   if (mainnet.length === 0 && opts.mainnet !== 0) missing.push(`no mainnet fixtures under ${join(root, 'mainnet')}`)
 
   const data: ReportData = {
