@@ -12,7 +12,7 @@ import type { Common } from '@ethereumjs/common'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address, bytesToHex, bytesToBigInt, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { blockHashFor, type BlockHashes } from '../src/evm/fixtures.js'
+import { blockHashFor, type BlockHashes } from '../src/evm/chain.js'
 import { putPreState, slotBytes, slotHex } from '../src/evm/state.js'
 import type { PostState, PreState, AccountState } from '../src/evm/types.js'
 

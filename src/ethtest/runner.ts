@@ -36,7 +36,7 @@ import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
 import { putPreState } from '../evm/state.js'
 import { getKZG, nativeEcrecover } from '../evm/crypto.js'
-import { keccak256 } from '../evm/keccak.js'
+import { initKeccak, keccak256 } from '../evm/keccak.js'
 import type { PreState } from '../evm/types.js'
 import type { EthTest } from './fixtures.js'
 import { forkAt, parseNetwork, reaches, scheduleCommon, type Network } from './networks.js'
@@ -83,6 +83,7 @@ function commonsFor(net: Network, crypto: 'native' | 'default'): Promise<Commons
   let c = commonSets.get(key)
   if (c === undefined) {
     c = (async () => {
+      await initKeccak()
       const customCrypto: CustomCrypto = { keccak256 }
       if (crypto === 'native') {
         const rec = nativeEcrecover()

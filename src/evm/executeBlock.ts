@@ -2,6 +2,10 @@
  * `executeBlock`: one block through an engine, as @ethereumjs runBlock executes it, written as
  * named steps (like runBlock's `applyTransactions`, `assignWithdrawals`):
  *
+ *   0. {@link checkChain}: the block belongs to the chain of the Common it runs with (the
+ *      caller's, used as given: chain.ts), else a {@link ChainMismatchError}; the BLOCKHASH
+ *      window (the 256 hashes before the block) is resolved from the caller's table and/or
+ *      async `getBlockHash` on this thread, since workers cannot call back into the caller;
  *   1. {@link buildPayload}: the engine's payload (the block as RLP, rules, BLOCKHASH table,
  *      sender table, sender hints), announced to the engine before anything else so that its
  *      workers start recovering senders while this thread builds the pre-block state;
@@ -33,7 +37,8 @@ import type { BlockExecutor } from '../executor/types.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import type { TracedBlockResult } from '../executor/blockstm.js'
 import { LatencyBaseState, MapBaseState, type BaseState } from '../executor/baseState.js'
-import { InvalidBlockError, UnsupportedBlockError } from './errors.js'
+import { ChainMismatchError, InvalidBlockError, MissingBlockHashError, UnsupportedBlockError } from './errors.js'
+import { chainRulesOf, registerLocalCommon, resolveBlockHashes, type BlockHashes } from './chain.js'
 import { hintCriticalPath, prevSameSenderFromHints } from './hints.js'
 import { orderedTrieRoot } from './orderedTrie.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
@@ -57,12 +62,16 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   if (common.gteHardfork(Hardfork.Dao) && header.number === common.hardforkBlock(Hardfork.Dao)) {
     throw new UnsupportedBlockError('the DAO fork block (irregular state change) is not supported')
   }
+  checkChain(block, common)
   const crypto = opts.crypto ?? 'native'
-  const { payload, criticalPath } = buildPayload(block, common, opts, args)
+  const hashes = await resolveBlockHashes(header.number, args.blockHashes, args.getBlockHash)
+  const { payload, criticalPath } = buildPayload(block, common, opts, args, hashes)
+  registerLocalCommon(payload, common)
   engine.announce?.(payload)
 
-  const [sysKey, sys] = await systemVMs.take(common.hardfork(), common.eips(), crypto)
-  sys.chain.hashes = args.blockHashes
+  const [sysKey, sys] = await systemVMs.take(payload.rules!, crypto, common.customCrypto)
+  sys.chain.hashes = hashes
+  sys.chain.missing = undefined
   sys.sm.setCoinbase(undefined)
 
   const base = new MapBaseState(preStateEntries(preState))
@@ -71,8 +80,27 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   const res = await applyTransactions<EvmTxOutput>(engine, block.transactions.length, payload, base, opts, criticalPath)
   const receipts = assembleReceipts(block, common, res.outputs)
   const postWrites = await applyPostBlockOperations(sys, common, block, base, res.writes)
+  if (sys.chain.missing !== undefined) throw new MissingBlockHashError(sys.chain.missing, header.number)
   systemVMs.give(sysKey, sys)
   return blockResult(block, common, args, [...preWrites, ...postWrites], receipts, res)
+}
+
+/**
+ * Step 0: the block must belong to the chain of `common` (checked before anything runs), or a
+ * {@link ChainMismatchError}: the block's own Common and every transaction's chain id.
+ */
+export function checkChain(block: Block, common: Common): void {
+  const id = common.chainId()
+  if (block.common.chainId() !== id) {
+    throw new ChainMismatchError(`block ${block.header.number} was built for chain ${block.common.chainId()} (${block.common.chainName()}), executed with a Common of chain ${id} (${common.chainName()})`)
+  }
+  for (let i = 0; i < block.transactions.length; i++) {
+    const tx = block.transactions[i]!
+    const txChain = 'chainId' in tx ? (tx as { chainId: bigint }).chainId : tx.common.chainId()
+    if (txChain !== id && (tx.type !== 0 || tx.supports(155))) {
+      throw new ChainMismatchError(`block ${block.header.number}: transaction ${i} is signed for chain ${txChain}, the Common is of chain ${id} (${common.chainName()})`)
+    }
+  }
 }
 
 /** Step 1: the engine's payload and, from the sender hints, the longest chain of sender waits. */
@@ -81,13 +109,16 @@ export function buildPayload(
   common: Common,
   opts: EvmExecutorOptions,
   args: ExecuteBlockArgs,
+  hashes: BlockHashes = args.blockHashes ?? new Map(),
 ): { payload: EvmBlockPayload; criticalPath: number | undefined } {
   const n = block.transactions.length
+  const rules = chainRulesOf(common)
   const payload: EvmBlockPayload = {
     blockRlp: encodeBlock(block),
-    hardfork: common.hardfork(),
-    eips: common.eips(),
-    blockHashes: [...(args.blockHashes ?? new Map())],
+    rules,
+    hardfork: rules.hardfork,
+    eips: rules.eips,
+    blockHashes: [...hashes],
     crypto: opts.crypto ?? 'native',
     coinbaseDelta: opts.coinbaseDelta ?? true,
     senderTable: createSenderTable(n),
@@ -193,6 +224,7 @@ export function assembleReceipts(block: Block, common: Common, outputs: EvmTxOut
     const out = outputs[i]!
     if (header.gasLimit < tx.gasLimit + gasUsed) throw new InvalidBlockError('tx has a higher gas limit than the block', i)
     if (!out.valid) throw new InvalidBlockError(out.error ?? 'invalid transaction', i)
+    if (out.missingBlockHash !== undefined) throw new MissingBlockHashError(out.missingBlockHash, header.number, i)
     gasUsed += out.blockGasSpent
     cumulative += out.gasUsed
     const tail = decodeReceiptTail(out.receiptTail)
@@ -229,7 +261,7 @@ export async function applyPostBlockOperations(sys: SystemVM, common: Common, bl
   const journal = sys.vm.evm.journal
   journal.cleanJournal()
   if (common.isActivatedEIP(4895)) await assignWithdrawals(sys.vm.evm.stateManager, journal, block)
-  if (block.common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
+  if (common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
   if (common.isActivatedEIP(7685)) await applyRequests(sys, block)
   sys.sm.flush(postView)
   return [...postView.writes.values()]

@@ -99,10 +99,24 @@ export type EvmExecutorOptions = SequentialEngineOptions | BlockSTMEngineOptions
 
 export interface ExecuteBlockArgs {
   block: Block
-  /** Defaults to the block's own Common. */
+  /**
+   * The chain's rules, used as given (chain id, hardfork, EIPs, parameters, custom chains made
+   * with createCustomCommon, and its `customCrypto` on the calling thread); defaults to the
+   * block's own Common. Its chain id must be the block's (`ChainMismatchError` otherwise).
+   */
   common?: Common
   preState: PreState
+  /**
+   * Hashes BLOCKHASH may read (the 256 blocks before this one). A transaction that asks for a
+   * hash supplied neither here nor by `getBlockHash` fails the block with a
+   * `MissingBlockHashError` naming the number; no hash is ever invented.
+   */
   blockHashes?: BlockHashTable
+  /**
+   * An async source of block hashes (like a blockchain): asked on the calling thread, before
+   * execution, for each number of the 256-block window that `blockHashes` lacks.
+   */
+  getBlockHash?: (number: bigint) => Promise<Uint8Array | undefined> | Uint8Array | undefined
   /** Per-transaction sender addresses as given by the source (a scheduling hint only). */
   senderHints?: Array<string | undefined>
 }

@@ -14,6 +14,7 @@
  *   throw   m            when acc % m = 0: throw (a VM failure: fails the block)
  *   work    µs           burn CPU (hashing), like executing bytecode
  *   delay   kind         await a macrotask/microtask to vary interleavings between threads
+ *   depend  tx           a dependency hint: `view.dependOn(tx)` when tx is lower (waits for it)
  *   sleep   µs           await a timer of `us` µs without using the CPU: latency (a storage
  *                        read, I/O) that a lane overlaps with other executions (Node's timers
  *                        round it up to about 1 ms at least, alike for every engine)
@@ -33,6 +34,7 @@ export type MockOp =
   | { op: 'throw'; m: number }
   | { op: 'work'; us: number }
   | { op: 'delay'; kind: 'macro' | 'micro' }
+  | { op: 'depend'; tx: number }
   | { op: 'sleep'; us: number }
 
 export interface MockTx {
@@ -125,6 +127,9 @@ class MockVM implements TransactionVM<MockOutput> {
         case 'delay':
           if (op.kind === 'macro') await new Promise((r) => setImmediate(r))
           else await Promise.resolve()
+          break
+        case 'depend':
+          if (op.tx < txIndex) view.dependOn(op.tx)
           break
       }
     }
