@@ -55,6 +55,11 @@ const PRE_BYZANTIUM_NOTE =
 
 type Writes = Array<[LocationKey, LocationValue]>
 
+/** A base state the pre-block operations write into (a MapBaseState, or the drop-in's lazy state over the caller's state manager). */
+export interface WritableBaseState extends BaseState {
+  set(key: LocationKey, value: LocationValue): void
+}
+
 export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
   const { block, preState } = args
   const common = args.common ?? block.common
@@ -134,7 +139,7 @@ export function buildPayload(
  * Step 2: the pre-block system operations (EIP-4788 beacon root, EIP-2935 parent hash) on the
  * calling thread; their writes are folded into `base` and returned (they belong to the state diff).
  */
-export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState): Promise<Writes> {
+export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: WritableBaseState): Promise<Writes> {
   const header = block.header
   const preView = new OverlayView(base)
   sys.sm.begin(preView, -1)
@@ -254,7 +259,7 @@ type SystemJournal = SystemVM['vm']['evm']['journal']
  * Step 6: the post-block operations on the calling thread over the block's final writes
  * (`writes` on top of `base`); returns their writes together with the transactions' ones.
  */
-export async function applyPostBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState, writes: Writes): Promise<Writes> {
+export async function applyPostBlockOperations(sys: SystemVM, common: Common, block: Block, base: BaseState, writes: Writes): Promise<Writes> {
   const postView = new OverlayView(base)
   for (const [k, v] of writes) postView.write(k, v)
   sys.sm.begin(postView, block.transactions.length)
