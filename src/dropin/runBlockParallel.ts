@@ -28,19 +28,18 @@
  */
 import { createBlock, genRequestsRoot, genTransactionsTrieRoot, type Block } from '@ethereumjs/block'
 import { Hardfork, type Common } from '@ethereumjs/common'
-import { Address, CLRequest, CLRequestType, bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { Address, bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { Bloom, runBlock, type RunBlockOpts, type RunBlockResult, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
-import type { BlockExecutor, ExecutionStats } from '../executor/types.js'
+import type { BlockExecutor, ExecutionStats, LocationKey, LocationValue } from '../executor/types.js'
 import type { TracedBlockResult } from '../executor/blockstm.js'
 import { makeEngine } from '../evm/engines.js'
-import { SystemVMs, type SystemVM } from '../evm/systemVMs.js'
+import { SystemVMs } from '../evm/systemVMs.js'
 import {
+  applyPostBlockOperations,
   applyPreBlockOperations,
   applyTransactions,
   assembleReceipts,
-  assignBlockRewards,
-  assignWithdrawals,
   buildPayload,
   checkChain,
   validateBlobGas,
@@ -48,14 +47,11 @@ import {
 } from '../evm/executeBlock.js'
 import { registerLocalCommon, resolveBlockHashes, type BlockHashes } from '../evm/chain.js'
 import { InvalidBlockError, MissingBlockHashError } from '../evm/errors.js'
-import { OverlayView } from '../evm/state.js'
 import type { EvmTxOutput } from '../evm/txvm.js'
 import type { EvmExecutorOptions } from '../evm/types.js'
-import type { LocationKey, LocationValue } from '../executor/types.js'
 import { StateManagerSource, type SourceStats } from './stateSource.js'
 import { commitDiff } from './commit.js'
-import { depositRequest } from './requests.js'
-import { BaseStateReadError, BlockRejectedError, RunnerStateError, UnsupportedOptionError } from './errors.js'
+import { BlockRejectedError, RunnerStateError, UnsupportedOptionError } from './errors.js'
 
 export interface ParallelRunnerOptions {
   /** Worker threads (default 2). */
@@ -213,7 +209,7 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
       }
       throw e
     }
-    const { writes: postWrites, requests } = await postBlock(sys, common, block, source, res.writes, receipts)
+    const { writes: postWrites, requests } = await applyPostBlockOperations(sys, common, block, source, res.writes, receipts)
     if (sys.chain.missing !== undefined) throw new MissingBlockHashError(sys.chain.missing, block.header.number)
     systemVMs.give(sysKey, sys)
     return { res, receipts, diff: [...preWrites, ...res.writes, ...postWrites], requests }
@@ -352,37 +348,6 @@ function checkHeader(vm: VM, block: Block, common: Common, r: BlockReceipts, sta
   if (!equalsBytes(stateRoot, block.header.stateRoot)) {
     throw new BlockRejectedError(errorMsg(`invalid block stateRoot, got: ${bytesToHex(stateRoot)}, want: ${bytesToHex(block.header.stateRoot)}`, vm, block))
   }
-}
-
-type SysVM = SystemVM
-
-/**
- * The post-block operations (withdrawals, proof-of-work rewards, EIP-7685 system calls) over
- * the transactions' writes, as executeBlock's `applyPostBlockOperations`, keeping the requests.
- */
-async function postBlock(
-  sys: SysVM,
-  common: Common,
-  block: Block,
-  source: StateManagerSource,
-  writes: Array<[LocationKey, LocationValue]>,
-  receipts: BlockReceipts,
-): Promise<{ writes: Array<[LocationKey, LocationValue]>; requests: CLRequest<CLRequestType>[] | undefined }> {
-  const postView = new OverlayView(source)
-  for (const [k, v] of writes) postView.write(k, v)
-  sys.sm.begin(postView, block.transactions.length)
-  const journal = sys.vm.evm.journal
-  journal.cleanJournal()
-  if (common.isActivatedEIP(4895)) await assignWithdrawals(sys.vm.evm.stateManager, journal, block)
-  if (common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
-  let requests: CLRequest<CLRequestType>[] | undefined
-  if (common.isActivatedEIP(7685)) {
-    const bare = createBlock({ header: block.header.toJSON(), transactions: [], withdrawals: [] } as never, { common: sys.common })
-    const r = await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
-    requests = (r.requests ?? []).map((q) => (q.type === CLRequestType.Deposit ? depositRequest(common, receipts.receipts.flatMap((x) => x.logs as never)) : q))
-  }
-  sys.sm.flush(postView)
-  return { writes: [...postView.writes.values()], requests }
 }
 
 /** runBlock's per-transaction results, from the engine's outputs (fields the binding does not track are absent). */
