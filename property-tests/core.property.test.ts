@@ -53,6 +53,7 @@ import {
 } from '../test/support/mockBlocks.js'
 import { SCRIPT_VM, scriptCaseArb, scriptJob, type ScriptCase } from '../test/support/scriptBlocks.js'
 import { LatencyBaseState, MapBaseState } from '../src/executor/baseState.js'
+import type { SchedulerKind } from '../src/scheduler/types.js'
 
 const RUNS = Number(process.env.BLOCKSTM_PROPERTY_RUNS ?? 80)
 const SEED = process.env.BLOCKSTM_PROPERTY_SEED !== undefined ? Number(process.env.BLOCKSTM_PROPERTY_SEED) : undefined
@@ -65,11 +66,18 @@ interface Config {
   lanes: number
   /** undefined: the default serial fallback (the calling thread finishes pathological blocks). */
   serialFallbackRatio?: number
+  /** The Block-STM scheduler (every configuration runs on both). */
+  scheduler?: SchedulerKind
+}
+
+/** Every configuration on each scheduler (v1's name unchanged, v2's suffixed). */
+function onBothSchedulers(configs: Config[]): Config[] {
+  return configs.flatMap((c) => [{ ...c, scheduler: 'v1' as const }, { ...c, name: `${c.name}, scheduler v2`, scheduler: 'v2' as const }])
 }
 // Infinity keeps every thread on the block however many aborts it takes (the plain
 // algorithm under maximal contention); the default switches conflict-heavy blocks to serial
 // mode, which must give the same results.
-const CONFIGS: Config[] = [
+const CONFIGS: Config[] = onBothSchedulers([
   { name: 'threads 1', threads: 1, lanes: 1 },
   { name: 'threads 1 × 3 lanes', threads: 1, lanes: 3 },
   { name: 'threads 1 × 3 lanes, no serial fallback', threads: 1, lanes: 3, serialFallbackRatio: Infinity },
@@ -77,18 +85,19 @@ const CONFIGS: Config[] = [
   { name: 'threads 2 × 2 lanes, no serial fallback', threads: 2, lanes: 2, serialFallbackRatio: Infinity },
   { name: 'threads 3, no serial fallback', threads: 3, lanes: 1, serialFallbackRatio: Infinity },
   { name: 'threads 4', threads: 4, lanes: 1 },
-]
+])
 
-const SCRIPT_CONFIGS: Config[] = [
+const SCRIPT_CONFIGS: Config[] = onBothSchedulers([
   { name: 'threads 1 × 3 lanes, no serial fallback', threads: 1, lanes: 3, serialFallbackRatio: Infinity },
   { name: 'threads 2 × 2 lanes', threads: 2, lanes: 2 },
-]
+])
 
 function options(c: Config) {
   return {
     threads: c.threads,
     lanes: c.lanes,
     minParallelTxs: 0,
+    scheduler: c.scheduler,
     ...(c.serialFallbackRatio !== undefined ? { serialFallbackRatio: c.serialFallbackRatio } : {}),
   }
 }
@@ -167,46 +176,48 @@ describe('Block-STM equals sequential execution on random mock blocks', () => {
     })
   }
 
-  it('slow state source: pre-block values fetched with latency (threads 2 × 2 lanes, no serial fallback)', async () => {
-    const ex = executors.get('threads 2 × 2 lanes, no serial fallback')!
-    await fc.assert(
-      fc.asyncProperty(blockCaseArb({ maxTxs: 60 }), async (bc) => {
-        const job = jobOf(bc)
-        const seq = await runSequential(sequential, job)
-        // The same values behind a 300 µs fetch latency (fetched once per location per block).
-        const slow = { ...job, base: new LatencyBaseState(job.base as MapBaseState, 300) }
-        const d = divergence(seq, await runParallel(ex, slow), job.txCount)
-        if (d !== undefined) throw new Error(d)
-      }),
-      params(variantRuns),
-    )
-  })
+  for (const v2 of ['', ', scheduler v2']) {
+    it(`slow state source: pre-block values fetched with latency (threads 2 × 2 lanes, no serial fallback${v2})`, async () => {
+      const ex = executors.get(`threads 2 × 2 lanes, no serial fallback${v2}`)!
+      await fc.assert(
+        fc.asyncProperty(blockCaseArb({ maxTxs: 60 }), async (bc) => {
+          const job = jobOf(bc)
+          const seq = await runSequential(sequential, job)
+          // The same values behind a 300 µs fetch latency (fetched once per location per block).
+          const slow = { ...job, base: new LatencyBaseState(job.base as MapBaseState, 300) }
+          const d = divergence(seq, await runParallel(ex, slow), job.txCount)
+          if (d !== undefined) throw new Error(d)
+        }),
+        params(variantRuns),
+      )
+    })
 
-  it('multi-byte numeric values (threads 2 × 2 lanes, no serial fallback)', async () => {
-    const ex = executors.get('threads 2 × 2 lanes, no serial fallback')!
-    await fc.assert(
-      fc.asyncProperty(blockCaseArb({ wide: true }), async (bc) => {
-        const d = await check(bc, ex)
-        if (d !== undefined) throw new Error(d)
-      }),
-      params(variantRuns),
-    )
-  })
+    it(`multi-byte numeric values (threads 2 × 2 lanes, no serial fallback${v2})`, async () => {
+      const ex = executors.get(`threads 2 × 2 lanes, no serial fallback${v2}`)!
+      await fc.assert(
+        fc.asyncProperty(blockCaseArb({ wide: true }), async (bc) => {
+          const d = await check(bc, ex)
+          if (d !== undefined) throw new Error(d)
+        }),
+        params(variantRuns),
+      )
+    })
 
-  it('negative delta amounts fail both engines in the same transaction (threads 3, no serial fallback)', async () => {
-    const ex = executors.get('threads 3, no serial fallback')!
-    let failed = 0
-    await fc.assert(
-      fc.asyncProperty(blockCaseArb({ negativeDeltas: true, throws: false }), async (bc) => {
-        const before = seen.seqFailures
-        const d = await check(bc, ex)
-        if (d !== undefined) throw new Error(d)
-        if (seen.seqFailures > before) failed++
-      }),
-      params(variantRuns),
-    )
-    if (RUNS >= 20) expect(failed).toBeGreaterThan(0)
-  })
+    it(`negative delta amounts fail both engines in the same transaction (threads 3, no serial fallback${v2})`, async () => {
+      const ex = executors.get(`threads 3, no serial fallback${v2}`)!
+      let failed = 0
+      await fc.assert(
+        fc.asyncProperty(blockCaseArb({ negativeDeltas: true, throws: false }), async (bc) => {
+          const before = seen.seqFailures
+          const d = await check(bc, ex)
+          if (d !== undefined) throw new Error(d)
+          if (seen.seqFailures > before) failed++
+        }),
+        params(variantRuns),
+      )
+      if (RUNS >= 20) expect(failed).toBeGreaterThan(0)
+    })
+  }
 
   for (const c of SCRIPT_CONFIGS) {
     it(`scripted blocks (own writes, write-backs, raw keys, dependOn), ${c.name}`, async () => {
