@@ -31,7 +31,8 @@ import { TransactionVMError, WorkerFailureError, type BlockSTMExecutor } from '.
 import type { FaultKind } from '../src/executor/faults.js'
 import { MapBaseState } from '../src/executor/baseState.js'
 import { mockBaseEntries, type MockBlock, type MockOp } from '../src/mock/mockVm.js'
-import { MOCK_VM, TRACKED_MOCK_VM, divergence, runParallel, runSequential, writesHex } from './support/mockBlocks.js'
+import { INSTRUMENTED_VM, MOCK_VM, TRACKED_MOCK_VM, divergence, runParallel, runSequential, writesHex } from './support/mockBlocks.js'
+import { countersFor, readCounters, type Latch } from './support/instrumentedVm.js'
 import { SCRIPT_VM } from './support/scriptBlocks.js'
 import type { ScriptOp } from './support/scriptVm.js'
 
@@ -177,28 +178,31 @@ describe('VM exceptions', () => {
     }
     expect(found).toBeDefined()
     const block = found!
-    // More independent work so that tx 1 runs while tx 0 is still executing.
+    // More independent work.
     for (let i = 0; i < 6; i++) block.txs.push({ ops: [{ op: 'read', k: 2 }, { op: 'delay', kind: 'macro' }] })
     const j = job(block)
     const seq = await runSequential(sequential, j)
     expect(seq.ok).toBe(true)
-    // One thread with 2 lanes interleaves deterministically (tx 1 runs while tx 0 awaits);
-    // the worker pool is checked too, though there the interleaving is up to the OS.
-    const lanes = await createBlockSTMExecutor({ threads: 1, lanes: 2, vmModule: MOCK_VM, minParallelTxs: 0 })
-    try {
-      for (const [name, ex] of [['threads 1 × 2 lanes', lanes], ['threads 2', fallback]] as const) {
-        let aborts = 0
-        for (let i = 0; i < 10; i++) {
-          const par = await runParallel(ex, j)
-          expect(divergence(seq, par, j.txCount), name).toBeUndefined()
-          aborts += par.ok ? (par.stats!.aborts as number) : 0
+    // Forced on every executor: tx 0 waits (a latch of the instrumented VM) until tx 1 has
+    // executed once, so tx 1's first incarnation read the pre-block value and threw.
+    const latches: Latch[] = [{ tx: 0, until: { ended: { txs: [1] } } }]
+    const configs = [
+      { name: 'threads 1 × 2 lanes', threads: 1, lanes: 2 },
+      { name: 'threads 2', threads: 2, lanes: 1 },
+    ]
+    for (const cfg of configs) {
+      const ex = await createBlockSTMExecutor({ ...cfg, vmModule: INSTRUMENTED_VM, minParallelTxs: 0 })
+      try {
+        for (let i = 0; i < 3; i++) {
+          const counters = countersFor(j.txCount)
+          const par = await runParallel(ex, { ...j, payload: { block, counters, latches } })
+          expect(divergence(seq, par, j.txCount), cfg.name).toBeUndefined()
+          expect(readCounters(counters, j.txCount).latchTimeouts).toBe(0)
+          expect(par.ok && (par.stats!.aborts as number), `${cfg.name}: the stale failure was not exercised`).toBeGreaterThanOrEqual(1)
         }
-        if (name === 'threads 1 × 2 lanes') {
-          expect(aborts, 'tx 1 never ran ahead of tx 0: the stale failure was not exercised').toBeGreaterThan(0)
-        }
+      } finally {
+        await ex.close()
       }
-    } finally {
-      await lanes.close()
     }
   })
 })
@@ -225,10 +229,11 @@ describe('a dead lane must not outlive its block (regression)', () => {
   const scriptSequential = createSequentialExecutor({ vmModule: SCRIPT_VM })
 
   for (const cfg of [
-    // deterministic with one thread; with workers it depends on which lanes get which
-    // transactions, so up to 3 rounds
+    // Forced in both: whichever thread holds tx 0 (waiting for its flag inside the VM), its
+    // other lane dies while tx 0 waits — of the capacity error if it ran tx 1, else of the
+    // ABORT word, which every lane checks between tasks. Two rounds in a row on workers.
     { name: 'threads 1 × 2 lanes', threads: 1, lanes: 2, b: 80, rounds: 1 },
-    { name: "threads 2 × 2 lanes, onWorkerFailure 'throw'", threads: 2, lanes: 2, b: 200, rounds: 3 },
+    { name: "threads 2 × 2 lanes, onWorkerFailure 'throw'", threads: 2, lanes: 2, b: 200, rounds: 2 },
   ]) {
     it(cfg.name, async () => {
       const ex = await createBlockSTMExecutor({

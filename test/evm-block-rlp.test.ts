@@ -14,7 +14,7 @@ import { Hardfork } from '@ethereumjs/common'
 import { createTx } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
 import { encodeBlock } from '../src/evm/blockRlp.js'
-import { commonFor } from '../src/evm/txvm.js'
+import { commonFor } from '../src/evm/chain.js'
 import { loadBlockFixture } from '../src/evm/index.js'
 
 const KEY = new Uint8Array(32).fill(7)

@@ -13,7 +13,7 @@ import { createTx } from '@ethereumjs/tx'
 import { Address, bytesToHex, generateAddress, hexToBytes, ecrecover, privateToAddress, bigIntToBytes } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { createEvmExecutor, InvalidBlockError, type PreState, type EvmExecutor } from '../src/evm/index.js'
-import { commonFor } from '../src/evm/txvm.js'
+import { commonFor } from '../src/evm/chain.js'
 import { nativeEcrecover } from '../src/evm/crypto.js'
 import { normalizePost, runReference } from './evm-reference.js'
 

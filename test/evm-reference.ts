@@ -12,7 +12,7 @@ import type { Common } from '@ethereumjs/common'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address, bytesToHex, bytesToBigInt, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { blockHashFor, type BlockHashes } from '../src/evm/fixtures.js'
+import { blockHashFor, type BlockHashes } from '../src/evm/chain.js'
 import { putPreState, slotBytes, slotHex } from '../src/evm/state.js'
 import type { PostState, PreState, AccountState } from '../src/evm/types.js'
 
@@ -23,6 +23,8 @@ export interface ReferenceResult {
   receiptsRoot?: Uint8Array
   logsBloom?: Uint8Array
   statuses?: number[]
+  /** EIP-7685 (Prague): the requests commitment runBlock computed. */
+  requestsHash?: Uint8Array
 }
 
 export async function runReference(
@@ -86,6 +88,7 @@ export async function runReference(
     receiptsRoot: res.receiptsRoot,
     logsBloom: res.logsBloom,
     statuses: res.receipts.map((r) => ('status' in r ? r.status : -1)),
+    ...(res.requestsHash !== undefined ? { requestsHash: res.requestsHash } : {}),
   }
 }
 

@@ -12,7 +12,8 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import cliProgress from 'cli-progress'
+import type CliProgress from 'cli-progress'
+import { requireOptional } from '../optional.js'
 import { EvmBench, meanSpeedup, round, type BlockBench, type EngineFigures } from '../bench/evmBench.js'
 import { fixtureBlock, fixtureDirs, workloadBlock, type BenchBlock } from '../bench/evmBlock.js'
 import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptions } from '../bench/evmEngines.js'
@@ -78,6 +79,7 @@ function parseSizes(s: string): number[] {
 function progress(o: BenchOpts, label: string): { onRound: HarnessOptions['onRound']; tick(n?: number, total?: number): void; stop(): void } {
   const on = o.progress !== false && process.stdout.isTTY === true && !o.json
   if (!on) return { onRound: undefined, tick() {}, stop() {} }
+  const cliProgress = requireOptional<typeof CliProgress>('cli-progress', 'cli-progress', 'the bench progress bar (or pass --no-progress)')
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} {phase}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,

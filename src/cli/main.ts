@@ -1,38 +1,60 @@
 /**
  * The `blockstm` command line. Every command prints a one-line error and exits with status 2
  * on bad input; commands that check a result exit with 1 when the check fails.
+ *
+ * Start-up is kept short: a command's module (and what it imports: the EVM, the engine, the
+ * workloads, the charts) is loaded only when that command runs. {@link COMMANDS} lists each
+ * command's name and one-line description for `--help`, and how to load it; to add a command,
+ * add a row (its module exports a function that registers it on the program, as block.ts does).
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
-import { registerBenchCoreCommand } from './benchCore.js'
-import { registerBlockCommand } from './block.js'
-import { registerEthtestCommand } from './ethtest.js'
-import { registerStatetestCommand } from './statetest.js'
-import { registerBenchCommand } from './bench.js'
-import { registerReportCommand } from './report.js'
-import { registerAdversarialCommand } from './adversarial.js'
-import { registerWorkloadCommand } from './workload.js'
-import { registerCheckCommand } from './check.js'
 import { fail } from './util.js'
 
-const program = new Command()
-program
-  .name('blockstm')
-  .description('Execute Ethereum blocks in parallel with Block-STM on the @ethereumjs EVM')
-  .exitOverride()
-  .configureOutput({ writeErr: () => {} })
+interface CommandEntry {
+  name: string
+  description: string
+  load: () => Promise<(program: Command) => unknown>
+}
 
-registerBenchCoreCommand(program)
-registerBlockCommand(program)
-registerEthtestCommand(program)
-registerStatetestCommand(program)
-registerBenchCommand(program)
-registerReportCommand(program)
-registerAdversarialCommand(program)
-registerWorkloadCommand(program)
-registerCheckCommand(program)
+export const COMMANDS: CommandEntry[] = [
+  { name: 'bench-core', description: 'time sequential, Block-STM and the ideal split on a block of CPU-bound mock transactions', load: async () => (await import('./benchCore.js')).registerBenchCoreCommand },
+  { name: 'block', description: 'execute one block fixture directory and check it against its header', load: async () => (await import('./block.js')).registerBlockCommand },
+  { name: 'ethtest', description: 'run ethereum/tests BlockchainTests fixtures (files or directories, searched recursively)', load: async () => (await import('./ethtest.js')).registerEthtestCommand },
+  { name: 'statetest', description: 'run state tests (execution-spec-tests state_test format): each post entry as a one-transaction block', load: async () => (await import('./statetest.js')).registerStatetestCommand },
+  { name: 'bench', description: 'time engines (sequential, blockstm, ideal, ethereumjs) on the same EVM block and check that their results are identical', load: async () => (await import('./bench.js')).registerBenchCommand },
+  { name: 'report', description: 'compare the static-batch planner with Block-STM and sequential execution; write tables, charts and index.html', load: async () => (await import('./report.js')).registerReportCommand },
+  { name: 'adversarial', description: 'run adversarial blocks and print executions/tx and times vs sequential', load: async () => (await import('./adversarial.js')).registerAdversarialCommand },
+  { name: 'check', description: 'check that a transaction VM stays deterministic under Block-STM (random blocks from its blocks(fc), forced interleavings, shrunk counterexamples)', load: async () => (await import('./check.js')).registerCheckCommand },
+  { name: 'workload', description: 'write a generated benchmark block as a fixture directory (for block and bench --block)', load: async () => (await import('./workload.js')).registerWorkloadCommand },
+]
+
+/** The package's version (package.json two levels up from src/cli or dist/cli). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+  program
+    .name('blockstm')
+    .description('Execute Ethereum blocks in parallel with Block-STM on the @ethereumjs EVM')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+  // The command named on the command line (`blockstm help <name>` too) is loaded in full;
+  // the others are registered by name and description only, for the overview.
+  const args = argv.slice(2)
+  const wanted = args[0] === 'help' ? args[1] : args[0]
+  for (const c of COMMANDS) {
+    if (c.name === wanted) (await c.load())(program)
+    else program.command(c.name).description(c.description)
+  }
+  await program.parseAsync(argv)
+}
 
 try {
-  await program.parseAsync(process.argv)
+  await main(process.argv)
 } catch (e) {
   if (e instanceof CommanderError) {
     if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0)

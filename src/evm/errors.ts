@@ -53,3 +53,28 @@ export class UnsupportedStateOperationError extends Error {
 export class PendingRead {
   constructor(readonly promise: Promise<unknown>) {}
 }
+
+/** BLOCKHASH is asked for a number whose hash the caller did not supply. */
+export class MissingBlockHashError extends Error {
+  constructor(
+    /** The block number whose hash was asked for. */
+    readonly blockNumber: bigint,
+    /** The block being executed. */
+    readonly inBlock: bigint,
+    /** The transaction that asked, when one did. */
+    readonly txIndex?: number,
+  ) {
+    super(
+      `block ${inBlock}: BLOCKHASH(${blockNumber}) was asked${txIndex === undefined ? '' : ` by transaction ${txIndex}`} but no hash for block ${blockNumber} was supplied (pass blockHashes or getBlockHash)`,
+    )
+    this.name = 'MissingBlockHashError'
+  }
+}
+
+/** The block does not belong to the chain of the Common it is executed with. */
+export class ChainMismatchError extends Error {
+  constructor(readonly reason: string) {
+    super(`chain mismatch: ${reason}`)
+    this.name = 'ChainMismatchError'
+  }
+}

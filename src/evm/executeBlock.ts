@@ -2,13 +2,18 @@
  * `executeBlock`: one block through an engine, as @ethereumjs runBlock executes it, written as
  * named steps (like runBlock's `applyTransactions`, `assignWithdrawals`):
  *
+ *   0. {@link checkChain}: the block belongs to the chain of the Common it runs with (the
+ *      caller's, used as given: chain.ts), else a {@link ChainMismatchError}; the BLOCKHASH
+ *      window (the 256 hashes before the block) is resolved from the caller's table and/or
+ *      async `getBlockHash` on this thread, since workers cannot call back into the caller;
  *   1. {@link buildPayload}: the engine's payload (the block as RLP, rules, BLOCKHASH table,
  *      sender table, sender hints), announced to the engine before anything else so that its
  *      workers start recovering senders while this thread builds the pre-block state;
  *   2. {@link applyPreBlockOperations}: EIP-4788 beacon root and EIP-2935 parent hash on the
  *      calling thread, folded into the engine's base state;
- *   3. {@link validateBlobGas}: block-data validity that runBlock checks before any
- *      transaction (blob gas within the per-block limit);
+ *   3. {@link validateBlobGas} and {@link validateBlockSize}: block-data validity that runBlock
+ *      checks before any transaction (blob gas within the per-block limit, which each BPO fork
+ *      sets; from Osaka the block's RLP within `maxRlpBlockSize`, EIP-7934);
  *   4. {@link applyTransactions}: the transactions through the engine (txvm.ts in every thread);
  *   5. {@link assembleReceipts}: block validity in block order (a transaction whose gas limit
  *      exceeds the gas left in the block, or an invalid transaction, rejects the whole block
@@ -17,7 +22,8 @@
  *      that a partial pre-state cannot produce);
  *   6. {@link applyPostBlockOperations} over the final writes: {@link assignWithdrawals}
  *      (Shanghai), {@link assignBlockRewards} (proof of work; uncles as the block gives them),
- *      {@link applyRequests} (EIP-7685, Prague);
+ *      {@link applyRequests} (EIP-7685, Prague: the requests, returned with the result and
+ *      compared with the header's `requestsHash`);
  *   7. {@link blockResult}: the result, with the header comparison and a lazily assembled
  *      post-state.
  *
@@ -27,15 +33,17 @@
 import { type Block, createBlock } from '@ethereumjs/block'
 import { type Common, Hardfork } from '@ethereumjs/common'
 import { isBlob4844Tx } from '@ethereumjs/tx'
-import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, equalsBytes } from '@ethereumjs/util'
+import { Account, Address, type CLRequest, CLRequestType, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, equalsBytes } from '@ethereumjs/util'
 import { Bloom, runBlock, type TxReceipt } from '@ethereumjs/vm'
 import type { BlockExecutor } from '../executor/types.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import type { TracedBlockResult } from '../executor/blockstm.js'
 import { LatencyBaseState, MapBaseState, type BaseState } from '../executor/baseState.js'
-import { InvalidBlockError, UnsupportedBlockError } from './errors.js'
+import { ChainMismatchError, InvalidBlockError, MissingBlockHashError, UnsupportedBlockError } from './errors.js'
+import { chainRulesOf, registerLocalCommon, resolveBlockHashes, type BlockHashes } from './chain.js'
 import { hintCriticalPath, prevSameSenderFromHints } from './hints.js'
 import { orderedTrieRoot } from './orderedTrie.js'
+import { depositRequest, requestsHash } from './requests.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import type { EvmBlockPayload, EvmTxOutput } from './txvm.js'
 import { createSenderTable } from './senderTable.js'
@@ -57,12 +65,17 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   if (common.gteHardfork(Hardfork.Dao) && header.number === common.hardforkBlock(Hardfork.Dao)) {
     throw new UnsupportedBlockError('the DAO fork block (irregular state change) is not supported')
   }
+  checkChain(block, common)
   const crypto = opts.crypto ?? 'native'
-  const { payload, criticalPath } = buildPayload(block, common, opts, args)
+  const hashes = await resolveBlockHashes(header.number, args.blockHashes, args.getBlockHash)
+  const { payload, criticalPath } = buildPayload(block, common, opts, args, hashes)
+  validateBlockSize(common, payload)
+  registerLocalCommon(payload, common)
   engine.announce?.(payload)
 
-  const [sysKey, sys] = await systemVMs.take(common.hardfork(), common.eips(), crypto)
-  sys.chain.hashes = args.blockHashes
+  const [sysKey, sys] = await systemVMs.take(payload.rules!, crypto, common.customCrypto)
+  sys.chain.hashes = hashes
+  sys.chain.missing = undefined
   sys.sm.setCoinbase(undefined)
 
   const base = new MapBaseState(preStateEntries(preState))
@@ -70,9 +83,28 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   validateBlobGas(sys, common, block)
   const res = await applyTransactions<EvmTxOutput>(engine, block.transactions.length, payload, base, opts, criticalPath)
   const receipts = assembleReceipts(block, common, res.outputs)
-  const postWrites = await applyPostBlockOperations(sys, common, block, base, res.writes)
+  const post = await applyPostBlockOperations(sys, common, block, base, res.writes, receipts)
+  if (sys.chain.missing !== undefined) throw new MissingBlockHashError(sys.chain.missing, header.number)
   systemVMs.give(sysKey, sys)
-  return blockResult(block, common, args, [...preWrites, ...postWrites], receipts, res)
+  return blockResult(block, common, args, [...preWrites, ...post.writes], receipts, res, post.requests)
+}
+
+/**
+ * Step 0: the block must belong to the chain of `common` (checked before anything runs), or a
+ * {@link ChainMismatchError}: the block's own Common and every transaction's chain id.
+ */
+export function checkChain(block: Block, common: Common): void {
+  const id = common.chainId()
+  if (block.common.chainId() !== id) {
+    throw new ChainMismatchError(`block ${block.header.number} was built for chain ${block.common.chainId()} (${block.common.chainName()}), executed with a Common of chain ${id} (${common.chainName()})`)
+  }
+  for (let i = 0; i < block.transactions.length; i++) {
+    const tx = block.transactions[i]!
+    const txChain = 'chainId' in tx ? (tx as { chainId: bigint }).chainId : tx.common.chainId()
+    if (txChain !== id && (tx.type !== 0 || tx.supports(155))) {
+      throw new ChainMismatchError(`block ${block.header.number}: transaction ${i} is signed for chain ${txChain}, the Common is of chain ${id} (${common.chainName()})`)
+    }
+  }
 }
 
 /** Step 1: the engine's payload and, from the sender hints, the longest chain of sender waits. */
@@ -81,13 +113,16 @@ export function buildPayload(
   common: Common,
   opts: EvmExecutorOptions,
   args: ExecuteBlockArgs,
+  hashes: BlockHashes = args.blockHashes ?? new Map(),
 ): { payload: EvmBlockPayload; criticalPath: number | undefined } {
   const n = block.transactions.length
+  const rules = chainRulesOf(common)
   const payload: EvmBlockPayload = {
     blockRlp: encodeBlock(block),
-    hardfork: common.hardfork(),
-    eips: common.eips(),
-    blockHashes: [...(args.blockHashes ?? new Map())],
+    rules,
+    hardfork: rules.hardfork,
+    eips: rules.eips,
+    blockHashes: [...hashes],
     crypto: opts.crypto ?? 'native',
     coinbaseDelta: opts.coinbaseDelta ?? true,
     senderTable: createSenderTable(n),
@@ -145,6 +180,32 @@ export function validateBlobGas(sys: SystemVM, common: Common, block: Block): vo
   }
 }
 
+/** EIP-7934's MAX_RLP_BLOCK_SIZE: MAX_BLOCK_SIZE (10 MiB) less SAFETY_MARGIN (2 MiB). */
+export const MAX_RLP_BLOCK_SIZE = 8_388_608n
+
+/**
+ * The EIP-7934 block size limit under `common`, or undefined where it does not apply.
+ * @ethereumjs/common 10.1.3 defines EIP-7934 but activates it in no hardfork and defines no
+ * `maxRlpBlockSize` parameter; the EIP is part of Osaka, so it applies from Osaka (or where a
+ * Common activates it) with the parameter when a Common has one, else the EIP's value.
+ */
+export function maxRlpBlockSize(common: Common): bigint | undefined {
+  if (!common.isActivatedEIP(7934) && !common.gteHardfork(Hardfork.Osaka)) return undefined
+  try {
+    return common.param('maxRlpBlockSize')
+  } catch {
+    return MAX_RLP_BLOCK_SIZE
+  }
+}
+
+/** Step 1b (Osaka, EIP-7934): the block's RLP (the payload's bytes, equal to `block.serialize()`) within the limit; before the engine is told of the block. */
+export function validateBlockSize(common: Common, payload: EvmBlockPayload): void {
+  const max = maxRlpBlockSize(common)
+  if (max === undefined) return
+  const size = BigInt(payload.blockRlp.length)
+  if (size > max) throw new InvalidBlockError(`block size exceeds maximum RLP block size limit: ${size} bytes > ${max} bytes`)
+}
+
 /** Step 4: the block's transactions through the engine, over `base` (slowed down by `readLatencyUs` when asked). */
 export function applyTransactions<O>(
   engine: BlockExecutor,
@@ -193,6 +254,7 @@ export function assembleReceipts(block: Block, common: Common, outputs: EvmTxOut
     const out = outputs[i]!
     if (header.gasLimit < tx.gasLimit + gasUsed) throw new InvalidBlockError('tx has a higher gas limit than the block', i)
     if (!out.valid) throw new InvalidBlockError(out.error ?? 'invalid transaction', i)
+    if (out.missingBlockHash !== undefined) throw new MissingBlockHashError(out.missingBlockHash, header.number, i)
     gasUsed += out.blockGasSpent
     cumulative += out.gasUsed
     const tail = decodeReceiptTail(out.receiptTail)
@@ -220,19 +282,27 @@ type SystemJournal = SystemVM['vm']['evm']['journal']
 
 /**
  * Step 6: the post-block operations on the calling thread over the block's final writes
- * (`writes` on top of `base`); returns their writes together with the transactions' ones.
+ * (`writes` on top of `base`); returns their writes together with the transactions' ones, and
+ * the block's EIP-7685 requests (Prague).
  */
-export async function applyPostBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState, writes: Writes): Promise<Writes> {
+export async function applyPostBlockOperations(
+  sys: SystemVM,
+  common: Common,
+  block: Block,
+  base: MapBaseState,
+  writes: Writes,
+  receipts: BlockReceipts,
+): Promise<{ writes: Writes; requests?: CLRequest<CLRequestType>[] }> {
   const postView = new OverlayView(base)
   for (const [k, v] of writes) postView.write(k, v)
   sys.sm.begin(postView, block.transactions.length)
   const journal = sys.vm.evm.journal
   journal.cleanJournal()
   if (common.isActivatedEIP(4895)) await assignWithdrawals(sys.vm.evm.stateManager, journal, block)
-  if (block.common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
-  if (common.isActivatedEIP(7685)) await applyRequests(sys, block)
+  if (common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
+  const requests = common.isActivatedEIP(7685) ? await applyRequests(sys, common, block, receipts) : undefined
   sys.sm.flush(postView)
-  return [...postView.writes.values()]
+  return { writes: [...postView.writes.values()], ...(requests !== undefined ? { requests } : {}) }
 }
 
 /** Withdrawals (EIP-4895): each amount (in gwei) credited to its address. */
@@ -256,13 +326,17 @@ export async function assignBlockRewards(sys: SystemVM, journal: SystemJournal, 
 }
 
 /**
- * EIP-7685 requests: the system calls (EIP-7002/7251) through runBlock on a transaction-less
- * copy of the block: its pre-block operations rewrite the same values and there is nothing
- * else to apply.
+ * EIP-7685 requests (requests.ts): the deposits from the transactions' logs (EIP-6110), then
+ * the system calls (EIP-7002/7251) through runBlock on a transaction-less copy of the block (its
+ * pre-block operations rewrite the same values, and its own deposit request, from no
+ * transactions, is replaced by the block's).
  */
-export async function applyRequests(sys: SystemVM, block: Block): Promise<void> {
+export async function applyRequests(sys: SystemVM, common: Common, block: Block, receipts: BlockReceipts): Promise<CLRequest<CLRequestType>[]> {
+  const deposits = common.isActivatedEIP(6110) ? depositRequest(common, receipts.results.flatMap((r) => r.logs)) : undefined
   const bare = createBlock({ header: block.header.toJSON(), transactions: [], withdrawals: [] } as never, { common: sys.common })
-  await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
+  const r = await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
+  const system = (r.requests ?? []).filter((q) => q.type !== CLRequestType.Deposit)
+  return deposits !== undefined ? [deposits, ...system] : system
 }
 
 async function reward(
@@ -284,9 +358,11 @@ export function blockResult(
   stateDiff: Writes,
   r: BlockReceipts,
   res: TracedBlockResult<EvmTxOutput>,
+  requests?: CLRequest<CLRequestType>[],
 ): EvmBlockResult {
   const header = block.header
   const byzantium = r.receiptsRoot !== null
+  const reqHash = requests !== undefined ? requestsHash(requests) : undefined
   let postState: PostState | undefined
   return {
     number: header.number,
@@ -299,6 +375,7 @@ export function blockResult(
     receipts: r.receipts,
     results: r.results,
     stateDiff,
+    ...(requests !== undefined ? { requests, requestsHash: reqHash! } : {}),
     get postState(): PostState {
       postState ??= assemblePostState(args.preState, stateDiff)
       return postState
@@ -307,6 +384,7 @@ export function blockResult(
       gasUsed: r.gasUsed === header.gasUsed,
       logsBloom: equalsBytes(r.bloom.bitvector, header.logsBloom),
       receiptsRoot: r.receiptsRoot === null ? null : equalsBytes(r.receiptsRoot, header.receiptTrie),
+      requestsHash: reqHash === undefined || header.requestsHash === undefined ? null : equalsBytes(reqHash, header.requestsHash),
     },
     stats: res.stats,
     ...(res.trace !== undefined ? { trace: res.trace } : {}),

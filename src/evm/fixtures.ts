@@ -6,18 +6,18 @@
  * - The hardfork is chosen from the block number AND timestamp on the mainnet schedule
  *   (Paris from block 15537394, Shanghai/Cancun/Prague by timestamp).
  * - Every malformed input raises an {@link InputError} naming the file and the problem.
- * - BLOCKHASH for a number missing from block_hashes.json resolves to keccak256 of the number's
- *   decimal string (the convention the fixtures were produced with).
+ * - BLOCKHASH is answered only from block_hashes.json (chain.ts): a block that asks for a
+ *   hash the file lacks is rejected, never given an invented one.
  */
 import { readFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { Common, Hardfork, Mainnet } from '@ethereumjs/common'
+import type { Common } from '@ethereumjs/common'
 import { type Block, createBlockFromRPC } from '@ethereumjs/block'
-import { keccak256 as keccak_256 } from './keccak.js'
 import { InputError } from './errors.js'
 import { hexToBytesStrict, slotHex, slotBytes } from './state.js'
 import type { AccountState, PreState } from './types.js'
-import { commonFor } from './txvm.js'
+import { mainnetCommon, type BlockHashes } from './chain.js'
+export type { BlockHashes } from './chain.js'
 
 const HEX_QUANTITY = /^0x[0-9a-fA-F]+$/
 
@@ -89,16 +89,6 @@ export function loadPreState(file: string): PreState {
   return parsePreState(readJSON(file), file)
 }
 
-/**
- * The mainnet Common for a block number and timestamp, with the KZG setup from Cancun on
- * (blob transactions cannot be built without it) and the given ecrecover back-end.
- */
-export async function mainnetCommon(number: bigint, timestamp: bigint, crypto: 'native' | 'default' = 'native'): Promise<Common> {
-  const probe = new Common({ chain: Mainnet, hardfork: Hardfork.Chainstart })
-  const hardfork = probe.setHardforkBy({ blockNumber: number, timestamp })
-  return commonFor(hardfork, undefined, crypto)
-}
-
 export interface LoadedBlock {
   block: Block
   common: Common
@@ -134,9 +124,6 @@ export function loadBlock(file: string, common?: Common): Promise<LoadedBlock> {
   return parseBlockJSON(readJSON(file), file, common)
 }
 
-/** Block number → hash. */
-export type BlockHashes = Map<bigint, Uint8Array>
-
 export function parseBlockHashes(json: unknown, file = 'block_hashes.json'): BlockHashes {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new InputError(file, 'expected an object of number → hash')
   const out: BlockHashes = new Map()
@@ -146,11 +133,6 @@ export function parseBlockHashes(json: unknown, file = 'block_hashes.json'): Blo
     out.set(BigInt(n), hexToBytesStrict(h))
   }
   return out
-}
-
-/** The hash BLOCKHASH gives for `n`: from the table, else keccak256 of its decimal string. */
-export function blockHashFor(hashes: BlockHashes | undefined, n: bigint): Uint8Array {
-  return hashes?.get(n) ?? keccak_256(new TextEncoder().encode(n.toString()))
 }
 
 export interface BlockFixture extends LoadedBlock {

@@ -23,7 +23,7 @@ import type { BlockJob } from '../executor/types.js'
 import { oraclePredictor } from '../planner/predictors.js'
 import type { Predict, TxAccess } from '../planner/types.js'
 import type { EvmBlockPayload, EvmTxOutput } from './txvm.js'
-import { commonFor } from './txvm.js'
+import { commonFor } from './chain.js'
 import { codeHashKey } from './keys.js'
 import type { EvmPredictorName } from './types.js'
 

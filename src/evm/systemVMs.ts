@@ -8,18 +8,24 @@
  * leaves nothing behind.
  */
 import type { Common } from '@ethereumjs/common'
-import { commonFor, createBindingVM } from './txvm.js'
+import { commonFromRules, type ChainRules } from './chain.js'
+import { createBindingVM } from './txvm.js'
 
 export type SystemVM = Awaited<ReturnType<typeof createBindingVM>> & { common: Common }
 
 export class SystemVMs {
   private readonly free = new Map<string, SystemVM[]>()
+  private readonly cryptoIds = new WeakMap<object, number>()
+  private nextId = 0
 
-  async take(hardfork: string, eips: number[], crypto: 'native' | 'default'): Promise<[string, SystemVM]> {
-    const key = `${hardfork}|${eips.join(',')}|${crypto}`
+  /** A VM for the chain `rules` (the caller's Common's), with the caller's crypto functions over the binding's. */
+  async take(rules: ChainRules, crypto: 'native' | 'default', callerCrypto: Common['customCrypto']): Promise<[string, SystemVM]> {
+    let id = this.cryptoIds.get(callerCrypto)
+    if (id === undefined) this.cryptoIds.set(callerCrypto, (id = this.nextId++))
+    const key = `${rules.key}|${crypto}|${id}`
     const vm = this.free.get(key)?.pop()
     if (vm !== undefined) return [key, vm]
-    const common = await commonFor(hardfork, eips, crypto)
+    const common = await commonFromRules(rules, crypto, callerCrypto)
     return [key, { ...(await createBindingVM(common)), common }]
   }
 

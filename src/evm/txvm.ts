@@ -18,27 +18,32 @@
  * - The fee-recipient credit is a commutative balance delta unless the transaction really read
  *   the fee recipient (see stateManager.ts).
  */
-import { Common, Mainnet, type CustomCrypto } from '@ethereumjs/common'
+import { Mainnet, type Common } from '@ethereumjs/common'
 import type { Block } from '@ethereumjs/block'
-import { paramsTx } from '@ethereumjs/tx'
 import { type VM, createVM, runTx } from '@ethereumjs/vm'
 import { EthereumJSError, type Account, type Address } from '@ethereumjs/util'
 import type { IncarnationView, TransactionVM } from '../executor/types.js'
 import { BlockSTMStateManager, LazyAccount, PendingRead } from './stateManager.js'
-import { getKZG, nativeEcrecover } from './crypto.js'
-import { keccak256 } from './keccak.js'
 import { enableJumpAnalysisCache } from './jumpAnalysis.js'
 import { SenderTable } from './senderTable.js'
 import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
-import { blockHashFor, type BlockHashes } from './fixtures.js'
+import { commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
 import { encodeReceiptTail, type Log } from './receipts.js'
 
 export interface EvmBlockPayload {
   /** The block, RLP-serialized. */
   blockRlp: Uint8Array
+  /**
+   * The caller's chain (chain.ts): config, hardfork, EIPs, parameters. Without it, Mainnet at
+   * `hardfork` with `eips`.
+   */
+  rules?: ChainRules
   hardfork: string
   eips?: number[]
-  /** BLOCKHASH table (missing numbers hash as keccak256 of the decimal string). */
+  /**
+   * BLOCKHASH table: the hashes the caller supplied. A number it lacks is never invented: the
+   * transaction's output reports it (`missingBlockHash`) and the block is rejected.
+   */
   blockHashes: Array<[bigint, Uint8Array]>
   /** Per tx: the previous tx index with the same sender, or -1 (a scheduling hint). Computed in the worker when absent. */
   prevSameSender?: Int32Array
@@ -69,54 +74,8 @@ export interface EvmTxOutput {
   createdAddress?: string
   blobGasUsed?: bigint
   type: number
-}
-
-/**
- * A Common that merges a given parameter set only once. @ethereumjs v10 transactions copy
- * their Common and call `updateParams(paramsTx)` in every constructor, which deep-copies the
- * parameter sets through JSON and rebuilds the parameter cache: about half a millisecond per
- * transaction, more than executing a transfer. `Common.copy` is shallow, so a copy shares its
- * original's parameter cache and its set of applied parameter objects; an update replaces
- * both on the updated instance only (copy-on-write), so each instance's set always describes
- * its own cache.
- */
-class ParamsOnceCommon extends Common {
-  private appliedParams: ReadonlySet<object> = new Set()
-  private eipSet: ReadonlySet<number> = new Set()
-  private eipSetOf: readonly number[] | undefined
-  override updateParams(params: Parameters<Common['updateParams']>[0]): void {
-    if (this.appliedParams.has(params)) return
-    super.updateParams(params)
-    this.appliedParams = new Set([...this.appliedParams, params])
-  }
-  /**
-   * The EVM asks this at every step; @ethereumjs answers with `Array.includes` over ~100
-   * EIPs. Common replaces (never mutates) `_activatedEIPsCache` when the rules change, so a
-   * set built from the array it currently holds answers the same.
-   */
-  override isActivatedEIP(eip: number): boolean {
-    const current = (this as unknown as { _activatedEIPsCache: readonly number[] })._activatedEIPsCache
-    if (current !== this.eipSetOf) {
-      this.eipSet = new Set(current)
-      this.eipSetOf = current
-    }
-    return this.eipSet.has(eip)
-  }
-}
-
-/** Builds the Common for a payload's rules (custom crypto included). */
-export async function commonFor(hardfork: string, eips: number[] | undefined, crypto: 'native' | 'default'): Promise<Common> {
-  const customCrypto: CustomCrypto = { keccak256 }
-  if (crypto === 'native') {
-    const rec = nativeEcrecover()
-    if (rec !== null) customCrypto.ecrecover = rec
-  }
-  const probe = new Common({ chain: Mainnet, hardfork, eips })
-  if (probe.isActivatedEIP(4844)) customCrypto.kzg = (await getKZG()) as CustomCrypto['kzg']
-  const common = new ParamsOnceCommon({ chain: Mainnet, hardfork, eips, customCrypto })
-  // Every transaction of a block then shares this cache instead of rebuilding its own.
-  common.updateParams(paramsTx)
-  return common
+  /** The first block number this execution asked BLOCKHASH for that the table lacks. */
+  missingBlockHash?: bigint
 }
 
 interface BlockContext {
@@ -138,21 +97,30 @@ interface Lane {
   key: string
   vm: VM
   sm: BlockSTMStateManager
-  chain: { hashes: BlockHashes | undefined }
+  chain: BlockHashSource
 }
 
 const contexts = new WeakMap<object, Promise<BlockContext>>()
 const lanes = new Map<number, Lane>()
 
 function laneKey(p: EvmBlockPayload): string {
-  return `${p.hardfork}|${(p.eips ?? []).join(',')}|${p.crypto ?? 'native'}`
+  return `${p.rules?.key ?? `mainnet|${p.hardfork}|${(p.eips ?? []).join(',')}`}|${p.crypto ?? 'native'}`
+}
+
+/**
+ * The payload's Common: on the calling thread, built with the caller's crypto functions
+ * (registered by the block-level API); in a worker, rebuilt from the rules it carries.
+ */
+function payloadCommon(p: EvmBlockPayload): Promise<Common> {
+  const rules = p.rules ?? { chain: Mainnet, hardfork: p.hardfork, eips: p.eips ?? [] }
+  return commonFromRules(rules, p.crypto ?? 'native', localCommonOf(p)?.customCrypto)
 }
 
 async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
   let c = contexts.get(p)
   if (c === undefined) {
     c = (async () => {
-      const common = await commonFor(p.hardfork, p.eips, p.crypto ?? 'native')
+      const common = await payloadCommon(p)
       const { block, txs } = decodeBlockLazily(p.blockRlp, common)
       return {
         block,
@@ -172,12 +140,12 @@ async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
 }
 
 /** Creates a VM whose state manager is a BlockSTMStateManager (shared with the system phases). */
-export async function createBindingVM(common: Common): Promise<{ vm: VM; sm: BlockSTMStateManager; chain: { hashes: BlockHashes | undefined } }> {
+export async function createBindingVM(common: Common): Promise<{ vm: VM; sm: BlockSTMStateManager; chain: BlockHashSource }> {
   const sm = new BlockSTMStateManager()
-  const chain: { hashes: BlockHashes | undefined } = { hashes: undefined }
+  const chain: BlockHashSource = { hashes: undefined, missing: undefined }
   const blockchain = {
     getBlock: async (n: number | bigint) => {
-      const h = blockHashFor(chain.hashes, BigInt(n))
+      const h = lookupBlockHash(chain, BigInt(n))
       return { hash: () => h }
     },
     shallowCopy() {
@@ -254,6 +222,7 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
   sm.setCoinbase(coinbaseDelta ? block.header.coinbase : undefined)
   sm.begin(view, i)
   for (;;) {
+    l.chain.missing = undefined
     vm.evm.journal.cleanJournal()
     ;(vm.evm as unknown as { transientStorage?: { clear(): void } }).transientStorage?.clear()
     let res: Awaited<ReturnType<typeof runTx>> | undefined
@@ -300,6 +269,7 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
     if (ex.exceptionError !== undefined) out.error = ex.exceptionError.error
     if (r.createdAddress !== undefined) out.createdAddress = r.createdAddress.toString()
     if (r.blobGasUsed !== undefined) out.blobGasUsed = r.blobGasUsed
+    if (l.chain.missing !== undefined) out.missingBlockHash = l.chain.missing
     return out
   }
 }

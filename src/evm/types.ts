@@ -6,6 +6,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TxReceipt } from '@ethereumjs/vm'
+import type { CLRequest, CLRequestType } from '@ethereumjs/util'
 import type { ExecutionStats } from '../executor/types.js'
 import type { TraceEvent } from '../executor/executor.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
@@ -99,10 +100,24 @@ export type EvmExecutorOptions = SequentialEngineOptions | BlockSTMEngineOptions
 
 export interface ExecuteBlockArgs {
   block: Block
-  /** Defaults to the block's own Common. */
+  /**
+   * The chain's rules, used as given (chain id, hardfork, EIPs, parameters, custom chains made
+   * with createCustomCommon, and its `customCrypto` on the calling thread); defaults to the
+   * block's own Common. Its chain id must be the block's (`ChainMismatchError` otherwise).
+   */
   common?: Common
   preState: PreState
+  /**
+   * Hashes BLOCKHASH may read (the 256 blocks before this one). A transaction that asks for a
+   * hash supplied neither here nor by `getBlockHash` fails the block with a
+   * `MissingBlockHashError` naming the number; no hash is ever invented.
+   */
   blockHashes?: BlockHashTable
+  /**
+   * An async source of block hashes (like a blockchain): asked on the calling thread, before
+   * execution, for each number of the 256-block window that `blockHashes` lacks.
+   */
+  getBlockHash?: (number: bigint) => Promise<Uint8Array | undefined> | Uint8Array | undefined
   /** Per-transaction sender addresses as given by the source (a scheduling hint only). */
   senderHints?: Array<string | undefined>
 }
@@ -139,8 +154,17 @@ export interface EvmBlockResult {
    * the pre-state before reading it.
    */
   readonly postState: PostState
-  /** Comparison with the block header (receiptsRoot: null when not computable). */
-  headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null }
+  /**
+   * EIP-7685 (Prague): the block's requests in type order (deposits, withdrawals,
+   * consolidations; see requests.ts) and their commitment; absent before Prague.
+   */
+  requests?: CLRequest<CLRequestType>[]
+  requestsHash?: Uint8Array
+  /**
+   * Comparison with the block header (receiptsRoot: null when not computable; requestsHash:
+   * null before Prague or when the header carries none).
+   */
+  headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null; requestsHash: boolean | null }
   stats: ExecutionStats
   /** The engine's timeline, when `trace` was asked for (blockstm). */
   trace?: TraceEvent[]

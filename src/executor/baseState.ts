@@ -1,6 +1,6 @@
 /**
- * Pre-block states (the {@link BaseState} contract is in types.ts): a map, and a map that
- * behaves as a slow source.
+ * Pre-block states (the {@link BaseState} contract is in types.ts): a map, a map that
+ * behaves as a slow source, and one block's view of a lazy state (`lazyBlockState`).
  */
 import type { BaseState, LocationKey, LocationValue, MaybePromise } from './types.js'
 import { keyToString } from './keys.js'
@@ -73,5 +73,46 @@ export class LatencyBaseState implements BaseState {
   }
   entries(): Iterable<[LocationKey, LocationValue]> {
     return this.inner.entries()
+  }
+}
+
+/** Reading the pre-block state failed: the block is not executed (nothing is returned). */
+export class BaseStateReadError extends Error {
+  constructor(
+    readonly key: LocationKey,
+    override readonly cause: unknown,
+  ) {
+    super(`reading the pre-block state failed: ${cause instanceof Error ? cause.message : String(cause)}`)
+    this.name = 'BaseStateReadError'
+  }
+}
+
+/**
+ * One block's view of a lazy base state, as the engine reads it: each location is asked of
+ * `base` once (later reads of it, by any path of the engine — the fetch path, a sequential
+ * run, the serial tail, the final diff — share that answer), and a failing `get` becomes a
+ * {@link BaseStateReadError}. Build one per block.
+ */
+export function lazyBlockState(base: BaseState): BaseState {
+  const memo = new Map<string, Promise<LocationValue | undefined>>()
+  const fail = (key: LocationKey, e: unknown): never => {
+    throw e instanceof BaseStateReadError ? e : new BaseStateReadError(key, e)
+  }
+  return {
+    lazy: true,
+    get(key) {
+      const s = keyToString(key)
+      let p = memo.get(s)
+      if (p === undefined) {
+        try {
+          p = Promise.resolve(base.get(key)).catch((e: unknown) => fail(key, e))
+        } catch (e) {
+          p = Promise.reject(e instanceof BaseStateReadError ? e : new BaseStateReadError(key, e))
+        }
+        memo.set(s, p)
+      }
+      return p
+    },
+    entries: () => base.entries(),
   }
 }

@@ -29,6 +29,8 @@ import type { BlockExecutor, BlockJob, BlockResult, ExecutionStats } from './typ
 import { loadVMModule, moduleUrl } from './types.js'
 import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
+import { BaseFetcher } from './baseFetcher.js'
+import { lazyBlockState } from './baseState.js'
 import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { openScheduler, schedulerKind } from '../scheduler/create.js'
@@ -179,6 +181,7 @@ export class BlockSTMExecutor implements BlockExecutor {
     if (this.closed) throw new Error('the Block-STM executor is closed')
     if (this.running) throw new Error('the Block-STM executor runs one block at a time')
     this.running = true
+    if (job.base.lazy === true) job = { ...job, base: lazyBlockState(job.base) }
     const announced = this.announced
     this.announced = undefined
     try {
@@ -221,6 +224,24 @@ export class BlockSTMExecutor implements BlockExecutor {
     // Floor of the early (progress) test: 8 lost executions per execution in flight.
     const floor = Math.max(16, 8 * this.threads * this.lanes)
     this.layout.prepare(job, seq, Number.isFinite(ratio) ? Math.max(floor, Math.floor(job.txCount * ratio)) : -1, floor, this.scheduler)
+    // A lazy base state: this thread serves the workers' fetches for the whole block.
+    const fetcher = job.base.lazy === true ? new BaseFetcher(this.mem, job.base) : undefined
+    fetcher?.start()
+    try {
+      const r = await this.runParallel<O>(job, start, seq, fetcher)
+      await fetcher?.stop()
+      if (fetcher !== undefined) r.stats.fetch = fetcher.stats()
+      return r
+    } catch (e) {
+      await fetcher?.stop()
+      // A failed read aborted the block: that failure, not the abort it caused, is the error.
+      if (fetcher?.error !== undefined) throw fetcher.error
+      if (fetcher?.capacity !== undefined) throw fetcher.capacity
+      throw e
+    }
+  }
+
+  private async runParallel<O>(job: BlockJob & BlockJobInternals, start: number, seq: number, fetcher: BaseFetcher | undefined): Promise<TracedBlockResult<O>> {
     const mem = this.mem
     const mv = new MVMemory(mem)
     const out = new OutputBuffer<unknown>()
@@ -242,6 +263,9 @@ export class BlockSTMExecutor implements BlockExecutor {
       if (!scheduler.serial()) throw new EngineInvariantError('executor loops returned before the block was done')
       committed = committedPrefix(mv, scheduler, job.txCount)
     }
+    // Locations written but never read (e.g. only credited): their pre-block values, which
+    // the diff folds deltas onto and compares with.
+    await fetcher?.settleWritten()
     const prefix = committed?.from ?? job.txCount
     const outputs: O[] = new Array(job.txCount)
     // A failure in the committed prefix fails the block before any later transaction runs.

@@ -11,8 +11,9 @@
  * - a read that finds the shared memory full (a {@link CapacityError} from the location
  *   table) is remembered in `capacity` the same way, even if the VM swallows it: the
  *   incarnation is then void and the block falls back to sequential execution;
- * - with a slow state source, a read that rests on a pre-block value not fetched yet returns
- *   a Promise: the first reader fetches (waits the source's latency), the others wait for it;
+ * - with a slow or lazy state source, a read that rests on a pre-block value not fetched yet
+ *   returns a Promise: the first reader fetches (waits the source's latency, or asks the
+ *   calling thread for the value), the others wait for it;
  * - at the end, a write whose value equals what the incarnation read at that location is
  *   dropped: validation of the read already guarantees the value, and an unchanged
  *   write-back (the EVM rewrites accounts it did not change) must not create conflicts.
@@ -31,6 +32,7 @@ import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 import { FETCH_NEEDED, FETCH_READY, FETCH_RUNNING, R } from '../mvmemory/locationTable.js'
 import { CapacityError, EngineAbortedError, H, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import type { ReadSetCapture } from '../validation/readSet.js'
+import { recordFetchWait, requestFetch } from './fetchQueue.js'
 
 /** What the view needs to know of the scheduler: whether a lower transaction has executed. */
 export interface ExecutionStatus {
@@ -110,8 +112,11 @@ export class BlockSTMView implements IncarnationView {
       throw e
     }
     const r = this.scratch
+    // FETCH before the read: a base value published after this load is not trusted (a lazy
+    // base state fills BASE_LEN/BASE_AT when it publishes FETCH_READY).
+    const ready = Atomics.load(this.mv.mem.i32, rec + R.FETCH) === FETCH_READY
     this.mv.read(rec, this.txIdx, r, true)
-    if (r.fromBase && this.mv.mem.i32[rec + R.FETCH] !== FETCH_READY) {
+    if (r.fromBase && !ready) {
       // The pre-block value is still at the slow source: fetch it (once per block, whoever
       // asks first), then read again — lower transactions may have written meanwhile.
       return fetchBase(this.mv.mem, rec).then(() => {
@@ -201,22 +206,34 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Makes the pre-block value of `rec` available. The value itself was placed in shared memory
- * with the block; what is simulated is the source's latency, paid once per location per block.
+ * Makes the pre-block value of `rec` available, once per location per block whoever asks:
+ * - simulated slow source (`H.FETCH_LATENCY_US`): the value was placed in shared memory with
+ *   the block; the first reader pays the latency;
+ * - lazy base state (`H.FETCH_QUEUE`): the first reader asks the calling thread for it
+ *   (fetchQueue.ts), and every reader waits until it is published.
  */
 export async function fetchBase(mem: SharedMemory, rec: number): Promise<void> {
   const i32 = mem.i32
   const w = rec + R.FETCH
+  const queue = i32[H.FETCH_QUEUE]!
+  let waitStart = 0
   for (;;) {
     const state = Atomics.load(i32, w)
-    if (state === FETCH_READY) return
-    if (mem.aborted()) throw new EngineAbortedError()
-    if (state === FETCH_NEEDED && Atomics.compareExchange(i32, w, FETCH_NEEDED, FETCH_RUNNING) === FETCH_NEEDED) {
-      await sleepMs(i32[H.FETCH_LATENCY_US]! / 1000)
-      Atomics.store(i32, w, FETCH_READY)
-      Atomics.notify(i32, w)
+    if (state === FETCH_READY) {
+      if (waitStart !== 0) recordFetchWait(mem, (performance.now() - waitStart) * 1000)
       return
     }
+    if (mem.aborted()) throw new EngineAbortedError()
+    if (state === FETCH_NEEDED && Atomics.compareExchange(i32, w, FETCH_NEEDED, FETCH_RUNNING) === FETCH_NEEDED) {
+      if (queue === 0) {
+        await sleepMs(i32[H.FETCH_LATENCY_US]! / 1000)
+        Atomics.store(i32, w, FETCH_READY)
+        Atomics.notify(i32, w)
+        return
+      }
+      requestFetch(mem, rec)
+    }
+    if (queue !== 0 && waitStart === 0) waitStart = performance.now()
     const waiting = Atomics.waitAsync(i32, w, FETCH_RUNNING, 50)
     if (waiting.async) await waiting.value
   }

@@ -6,11 +6,17 @@
  * the same, unchanged base state (same object, same `version`, same fetch latency): one
  * memcpy instead of re-inserting every location. Copying also resets every location's fetch
  * state, so a slow source is fetched at most once per location per block.
+ *
+ * A lazy base state (`BaseState.lazy`) is never enumerated: the table starts empty, sized for
+ * the locations a block of this many transactions may touch, with a fetch queue
+ * (fetchQueue.ts) through which the first reader of each location asks the calling thread
+ * for its pre-block value.
  */
 import type { BlockJob } from './types.js'
 import type { BaseState } from './baseState.js'
 import { H, HEADER_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { LocationTable } from '../mvmemory/locationTable.js'
+import { layoutFetchQueue } from './fetchQueue.js'
 import { layoutScheduler } from '../scheduler/create.js'
 import type { SchedulerKind } from '../scheduler/types.js'
 
@@ -44,6 +50,13 @@ export class BlockLayout {
     i32[H.BLOCK_SEQ] = seq
     i32[H.FETCH_LATENCY_US] = Math.max(0, Math.round(job.base.fetchLatencyUs ?? 0))
     mem.resetThreadState()
+    if (job.base.lazy === true) {
+      LocationTable.layout(mem, lazyTableCapacity(job.txCount))
+      layoutFetchQueue(mem, mem.i32[H.TABLE_MASK]! + 1)
+      mem.resetThreadState()
+      layoutScheduler(mem, job.txCount, scheduler, serialBudget, serialFloor)
+      return
+    }
     const img = this.image
     const version = job.base.version
     const latency = i32[H.FETCH_LATENCY_US]!
@@ -83,4 +96,14 @@ export class BlockLayout {
     }
     layoutScheduler(mem, job.txCount, scheduler, serialBudget, serialFloor)
   }
+}
+
+/**
+ * Locations a lazy block's table is sized for: 128 per transaction (an ERC-20 transfer
+ * touches about 10, a heavy contract call a few hundred) plus room for small blocks. A block
+ * that needs more fails the insert with LocationTableFullError, which the engine treats as
+ * a capacity fallback.
+ */
+export function lazyTableCapacity(txCount: number): number {
+  return txCount * 128 + 16 * 1024
 }

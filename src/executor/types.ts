@@ -104,6 +104,15 @@ export interface BaseState {
    * the wait in the thread that needs the value and fetches each location once per block.
    */
   readonly fetchLatencyUs?: number
+  /**
+   * When true, the state is read only through `get`, on the thread that called `execute`,
+   * when a transaction first reads a location (a database, a caller's state manager): the
+   * Block-STM engine does not call `entries`, and workers ask the calling thread for the
+   * values they miss (fetchQueue.ts, baseFetcher.ts). `get` may be asynchronous and is called
+   * at most once per location per block; a `get` that throws fails the block with
+   * `BaseStateReadError` (baseState.ts).
+   */
+  readonly lazy?: boolean
 }
 
 export interface BlockJob {
@@ -135,6 +144,20 @@ export interface ExecutionStats {
   wallMs: number
   /** Set when the engine fell back to another strategy, with the reason. */
   fallback?: string
+  /** A lazy base state under Block-STM: locations fetched through the calling thread and the time spent on them. */
+  fetch?: FetchStats
+}
+
+/** The fetch path of a lazy base state in one block (see baseFetcher.ts). */
+export interface FetchStats {
+  /** Locations read from the base state through the fetch queue and at the end of the block. */
+  fetches: number
+  /** Wall time with at least one read of the base state in flight (ms). */
+  sourceMs: number
+  /** Time executions spent waiting for fetched values, summed over all lanes (ms). */
+  waitMs: number
+  /** Executions that waited for a fetched value. */
+  waits: number
 }
 
 export interface BlockResult<O> {

@@ -10,6 +10,7 @@
  *   on hash uniqueness.
  * - A record is fully written before its index is published into a slot.
  *
+<<<<<<< HEAD
  * Location record (words at `rec`):
  *   LOCK       spin lock guarding the version list
  *   KEY_AT     byte offset of the key, KEY_LEN its length
@@ -17,28 +18,40 @@
  *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
  *   BASE_AT    byte offset of the pre-block value
  *   FETCH      FETCH_READY when the pre-block value is known; with a slow state source
- *              (`H.FETCH_LATENCY_US` > 0) it starts FETCH_NEEDED, and the first reader that
+ *              (`H.FETCH_LATENCY_US` > 0) or a lazy one (`H.FETCH_QUEUE` set: BASE_LEN/AT
+ *              are filled in by the fetch) it starts FETCH_NEEDED, and the first reader that
  *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
- *              fetch per location per block, whatever the number of readers.
+ *              fetch per location per block, whatever the number of readers. BASE_LEN and
+ *              BASE_AT are meaningful only once FETCH_READY has been observed.
  *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
  *              [tx, incarnation, writer read, next], under LOCK), 0 for none
+=======
+ * Location record `R` (RECORD_WORDS words at word index `rec`, owned by this module; each
+ * word's unit on its field below, map in {@link R_MAP}). FETCH: FETCH_READY when the
+ * pre-block value is known; with a slow state source (`H.FETCH_LATENCY_US` > 0) it starts
+ * FETCH_NEEDED, and the first reader that needs it moves it to FETCH_RUNNING, fetches, and
+ * publishes FETCH_READY: one fetch per location per block, whatever the number of readers.
+>>>>>>> main
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 import { LocationTableFullError } from './errors.js'
+import type { WordMap } from './wordMap.js'
 
 export const R = {
-  LOCK: 0,
-  KEY_AT: 1,
-  KEY_LEN: 2,
-  VERS_AT: 3,
-  VERS_LEN: 4,
-  VERS_CAP: 5,
-  BASE_LEN: 6,
-  BASE_AT: 7,
-  FETCH: 8,
-  READERS: 9,
+  LOCK: 0, // lock word: guards the version list (VERS_*) and READERS
+  KEY_AT: 1, // byte offset of the key
+  KEY_LEN: 2, // bytes: the key's length
+  VERS_AT: 3, // word index of the version entries `V` (mvMemory.ts), VERSION_WORDS each
+  VERS_LEN: 4, // count: version entries used
+  VERS_CAP: 5, // count: version entries allocated at VERS_AT
+  BASE_LEN: 6, // bytes: the pre-block value's length, or -1 when the pre-block state lacks it
+  BASE_AT: 7, // byte offset of the pre-block value
+  FETCH: 8, // FETCH_READY | FETCH_NEEDED | FETCH_RUNNING (see above)
+  READERS: 9, // word index (scheduler v2): head of the reads registered here (nodes [tx, incarnation, writer read, next]), 0 for none
 } as const
 export const RECORD_WORDS = 10
+
+export const R_MAP: WordMap = { record: 'location record R', owner: 'mvmemory/locationTable.ts', size: RECORD_WORDS, fields: R }
 
 export const FETCH_READY = 0
 export const FETCH_NEEDED = 1
@@ -124,7 +137,7 @@ export class LocationTable {
             i32[rec + R.BASE_LEN] = base.length
             i32[rec + R.BASE_AT] = mem.storeBytes(base)
           }
-          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 ? FETCH_NEEDED : FETCH_READY
+          i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 || i32[H.FETCH_QUEUE]! !== 0 ? FETCH_NEEDED : FETCH_READY
           i32[rec + R.READERS] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)

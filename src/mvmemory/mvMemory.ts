@@ -29,9 +29,23 @@ import { H, T, TX_WORDS, WORD, type SharedMemory } from './sharedMemory.js'
 import { LocationTable, R } from './locationTable.js'
 import { decodeNumeric, encodeNumeric } from './numeric.js'
 import { EngineInvariantError } from './errors.js'
+import type { WordMap } from './wordMap.js'
 
-export const V = { TX: 0, INC: 1, KIND: 2, VAL_AT: 3, VAL_LEN: 4 } as const
+/**
+ * A version entry `V` (VERSION_WORDS words; a location's entries lie at the word index
+ * `R.VERS_AT`, sorted by TX). Note the units: VAL_AT is a *byte* offset (into the byte view),
+ * while `R.VERS_AT` that leads here is a *word* index.
+ */
+export const V = {
+  TX: 0, // transaction index of the writer
+  INC: 1, // its incarnation
+  KIND: 2, // KIND_VALUE | KIND_DELTA_ADD | KIND_ESTIMATE
+  VAL_AT: 3, // byte offset of the value (VALUE) or of the delta's magnitude (DELTA_ADD)
+  VAL_LEN: 4, // bytes: the value's length
+} as const
 export const VERSION_WORDS = 5
+
+export const V_MAP: WordMap = { record: 'version entry V', owner: 'mvmemory/mvMemory.ts', size: VERSION_WORDS, fields: V }
 
 export const KIND_VALUE = 1
 export const KIND_DELTA_ADD = 2

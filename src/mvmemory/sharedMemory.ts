@@ -5,8 +5,14 @@
  * updates them directly, with no message round trip.
  *
  * Layout (Int32 word indices):
- *   [0, HEADER_WORDS)     header: allocation pointer, table geometry, scheduler counters
- *   [HEADER_WORDS, ...)   bump-allocated region, reset for every block
+ *   [0, HEADER_WORDS)     header `H`: allocation pointer, table geometry, flags (the memory
+ *                         layer's words, here) and the scheduler's counters (scheduler/words.ts)
+ *   [HEADER_WORDS, ...)   bump-allocated region, reset for every block: the location table
+ *                         and its records `R` (locationTable.ts), version entries `V`
+ *                         (mvMemory.ts), keys and values (bytes), per-transaction records `T`
+ *                         (here and scheduler/words.ts), read-set blocks `RS` (validation/readSet.ts)
+ * Every record's words are documented where the record is defined, with their unit (word
+ * index, byte offset, count, flag) and owner; wordMap.ts explains the convention.
  *
  * Invariants:
  * - Offsets handed out by the allocator are word aligned and never reused within a block;
@@ -18,49 +24,41 @@
  *   {@link EngineAbortedError} instead of waiting on a lock or a task forever.
  */
 import { ArenaExhaustedError, EngineAbortedError } from './errors.js'
+import { WORD_BYTES, type WordMap } from './wordMap.js'
 
-export const WORD = 4
+/** Bytes per word (the memory is viewed as Int32 words; see wordMap.ts for units). */
+export const WORD = WORD_BYTES
 
-/** Header word indices. */
+/**
+ * The header (words [0, HEADER_WORDS)): the words of the memory layer, defined here. The
+ * words this map does not list belong to the scheduler (src/scheduler/words.ts `SH`) or are
+ * reserved ({@link H_MAP}); test/core-layout.test.ts checks that they never overlap.
+ */
 export const H = {
-  BUMP: 0, // next free word (global allocation pointer)
-  LIMIT: 1, // total words
-  TABLE: 2, // word index of the location table slots
-  TABLE_MASK: 3, // capacity - 1
-  TABLE_COUNT: 4, // locations inserted
-  TX_COUNT: 5,
-  TX_BASE: 6, // word index of the per-transaction records
-  EXECUTION_IDX: 8,
-  VALIDATION_IDX: 9,
-  DECREASE_CNT: 10,
-  NUM_ACTIVE: 11,
-  DONE: 12,
-  ABORT: 13,
-  STAT_EXECUTIONS: 14,
-  STAT_VALIDATIONS: 15,
-  STAT_ABORTS: 16,
-  STAT_DEP_WAITS: 17,
-  BLOCK_SEQ: 18, // incremented per block, for sanity checks across threads
-  IDLE_SEQ: 19, // bumped whenever new work may have appeared (wakes idle threads)
-  FETCH_LATENCY_US: 20, // > 0: pre-block values come from a slow source, fetched on first use
-  SERIAL: 21, // 1 once the block has switched to serial mode (threads stop; the caller finishes it)
-  SERIAL_BUDGET: 22, // wasted work (SERIAL_WASTE) allowed before that switch (-1: never)
-  SERIAL_AT: 23, // execution_idx when the switch happened
-  SERIAL_WASTE: 24, // aborts + dependency waits that cost work, counted against SERIAL_BUDGET
-  SERIAL_FLOOR: 25, // waste always tolerated before the progress test applies (scales with concurrency)
-  IDLE_WAITERS: 26, // lanes sleeping in waitForWork (wakeIdle notifies only when some are)
-  SCHEDULER: 27, // the block's scheduler: 1 = v1 (src/scheduler/scheduler.ts), 2 = v2 (schedulerV2.ts)
-  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
-  COMMIT_IDX: 28, // transactions below it are committed (final)
-  COMMIT_LOCK: 29, // held by the one thread committing in order
-  COMMIT_ARMED: 30, // set by a thread that found the commit lock held: the holder looks again
-  USEFUL_US: 31, // µs of executions finished and not (yet) wasted
-  WASTE_US: 32, // µs of executions aborted or stopped on a read
-  START_AT: 34, // float64 (words 34-35): epoch ms when the first lane started the block
-  STAT_COMMITS: 36,
-  STALLS: 37, // stalls added (statistics)
+  BUMP: 0, // word index: the next free word (global allocation pointer)
+  LIMIT: 1, // count: total words of the memory
+  TABLE: 2, // word index of the location table's slots (locationTable.ts)
+  TABLE_MASK: 3, // count: the table's capacity - 1 (a power of two minus one)
+  TABLE_COUNT: 4, // count: locations inserted in this block
+  TX_COUNT: 5, // count: transactions of the block (written by the scheduler's init)
+  TX_BASE: 6, // word index of the per-transaction records `T` (written by the scheduler's init)
+  ABORT: 13, // flag: 1 once the block is aborted (every spinning thread gives up)
+  BLOCK_SEQ: 18, // number of the block being run (executor/layout.ts), for sanity checks across threads
+  IDLE_SEQ: 19, // counter: bumped whenever new work may have appeared (wakes idle threads)
+  FETCH_LATENCY_US: 20, // µs: > 0 when pre-block values come from a slow source, fetched on first use
+  IDLE_WAITERS: 26, // count: lanes sleeping in sleepForWork (wakeIdle notifies only when some are)
+  FETCH_QUEUE: 38, // word index of the fetch-request queue of a lazy base state (0: none; executor/fetchQueue.ts)
 } as const
 export const HEADER_WORDS = 48
+
+/** The header's words owned here, and its reserved words (free: 7, 33 which aligns a float64, 39-47). */
+export const H_MAP: WordMap = {
+  record: 'header H',
+  owner: 'mvmemory/sharedMemory.ts',
+  size: HEADER_WORDS,
+  fields: H,
+  reserved: [7, 33, 39, 40, 41, 42, 43, 44, 45, 46, 47],
+}
 
 export { EngineAbortedError, CapacityError, ArenaExhaustedError } from './errors.js'
 
@@ -221,24 +219,23 @@ export class SharedMemory {
 }
 
 /**
- * Per-transaction record (words at `H.TX_BASE + txIdx * TX_WORDS`), shared by the scheduler
- * (status, incarnation, dependents) and the multi-version memory (last read-set and last
- * written locations of the transaction's latest recorded incarnation).
+ * Per-transaction record (words at `H.TX_BASE + txIdx * TX_WORDS`), shared by two owners: the
+ * multi-version memory's words are defined here (the last read-set and the last written
+ * locations of the transaction's latest recorded incarnation); the scheduler's (status,
+ * incarnation, dependents, scheduler v2's words) in src/scheduler/words.ts `ST`.
  */
 export const T = {
-  LOCK: 0, // guards STATUS, INCARNATION, DEP_HEAD
-  STATUS: 1,
-  INCARNATION: 2,
-  DEP_HEAD: 3, // 1 + index of the first transaction waiting on this one, 0 for none
-  DEP_NEXT: 4, // 1 + index of the next transaction in the list this one waits in
-  READS_AT: 5, // word index of the last read-set block (its first word is its entry count)
-  WRITES_AT: 7, // word index of the last written location records
-  WRITES_LEN: 8,
-  // Scheduler v2 only (src/scheduler/schedulerV2.ts):
-  ABORT_REQ: 9, // 1 + the incarnation aborted while it was executing, 0 for none
-  STALL: 10, // stalls held on this transaction (it is not handed out while > 0)
-  PROPAGATES: 11, // 1 while the transaction holds a stall on each of its aborted dependents
-  ABORTED_HEAD: 12, // head of the list of transactions this one's writes aborted (nodes [tx, next])
-  DURATION_US: 13, // µs its last recorded incarnation took (charged as waste if it is aborted)
+  READS_AT: 5, // word index of the last read-set block (its first word is its entry count; validation/readSet.ts)
+  WRITES_AT: 7, // word index of the last written locations (WRITES_LEN location-record word indices)
+  WRITES_LEN: 8, // count: locations in WRITES_AT
 } as const
 export const TX_WORDS = 16
+
+/** The per-transaction words owned here, and the record's reserved words (free: 6, 14, 15). */
+export const T_MAP: WordMap = {
+  record: 'transaction record T',
+  owner: 'mvmemory/sharedMemory.ts',
+  size: TX_WORDS,
+  fields: T,
+  reserved: [6, 14, 15],
+}

@@ -20,7 +20,7 @@ import { createTx, type TypedTransaction } from '@ethereumjs/tx'
 import { Address, hexToBytes } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { addressOfKey } from '../workloads/crypto.js'
-import { commonFor } from '../evm/txvm.js'
+import { commonFor } from '../evm/chain.js'
 import type { PreState } from '../evm/types.js'
 
 export const KEY_COUNT = 8

@@ -2,11 +2,25 @@
  * Headless SVG charts of the report: vega-lite specs compiled to vega, rendered by a vega
  * `View` with `renderer: 'none'` (`toSVG()`), no browser or canvas needed.
  */
-import * as vega from 'vega'
-import { compile, type TopLevelSpec } from 'vega-lite'
+import type * as Vega from 'vega'
+import type * as VegaLite from 'vega-lite'
+import type { TopLevelSpec } from 'vega-lite'
+import { importOptional } from '../optional.js'
 import type { ReportRow } from './run.js'
 
+let libs: Promise<[typeof Vega, typeof VegaLite]> | undefined
+
+/** vega and vega-lite, optional peers loaded on first use. */
+function loadVega(): Promise<[typeof Vega, typeof VegaLite]> {
+  libs ??= Promise.all([
+    importOptional<typeof Vega>('vega', "the report's charts", ['vega-lite']),
+    importOptional<typeof VegaLite>('vega-lite', "the report's charts", ['vega']),
+  ])
+  return libs
+}
+
 export async function renderChart(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await loadVega()
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   const svg = await view.toSVG()
   view.finalize()

@@ -2,7 +2,8 @@
  * Chooses the scheduler of a block: the calling thread lays it out with its kind in the
  * header word `H.SCHEDULER`; every thread then opens the same kind over the shared memory.
  */
-import { H, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import type { SharedMemory } from '../mvmemory/sharedMemory.js'
+import { H } from './words.js'
 import { Scheduler } from './scheduler.js'
 import { SchedulerV2 } from './schedulerV2.js'
 import { SCHEDULER_CODE, SCHEDULER_KINDS, type BlockScheduler, type SchedulerKind } from './types.js'

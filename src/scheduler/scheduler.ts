@@ -38,7 +38,8 @@
  * - locks nest only blocker-before-dependent, and a dependent always has the higher index,
  *   so lock order follows transaction order and cannot deadlock.
  */
-import { H, T, TX_WORDS, type SharedMemory } from '../mvmemory/sharedMemory.js'
+import type { SharedMemory } from '../mvmemory/sharedMemory.js'
+import { H, T, TX_WORDS } from './words.js'
 import { ABORTING, EXECUTED, EXECUTING, READY_TO_EXECUTE, SchedulerInvariantError, TASK_EXECUTE, TASK_VALIDATE, type Task } from './task.js'
 import type { BlockScheduler, SchedulerKind } from './types.js'
 

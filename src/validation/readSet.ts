@@ -3,22 +3,29 @@
  * incarnation can later be validated by any thread.
  *
  * During execution the set is kept in thread-local arrays; `publish` copies it into shared
- * memory as one block `[count, entry0, entry1, …]` whose word index the multi-version memory
- * publishes atomically with the incarnation's record. Entry words:
- *   REC      the location record
- *   KIND     READ_VERSION, READ_BASE or READ_FOLDED (a dependency is never recorded: the
- *            incarnation stops at it)
- *   TX, INC  the version read (READ_VERSION)
- *   VAL_AT, VAL_LEN  the folded value's bytes (READ_FOLDED): deltas are validated by value
+ * memory as one block `[count, entry0, entry1, …]` (READ_ENTRY_WORDS words per entry, this
+ * module's; map in {@link RS_MAP}) whose word index the multi-version memory publishes
+ * atomically with the incarnation's record (`T.READS_AT`). A dependency is never recorded:
+ * the incarnation stops at it. Deltas are validated by value (READ_FOLDED keeps the bytes).
  *
  * Invariant: each location appears at most once, with its first read: the incarnation view
  * answers repeated reads from its cache, so reads within one incarnation are consistent.
  */
 import type { SharedMemory } from '../mvmemory/sharedMemory.js'
 import { READ_FOLDED, READ_VERSION, type ReadResult } from '../mvmemory/mvMemory.js'
+import type { WordMap } from '../mvmemory/wordMap.js'
 
-export const RS = { REC: 0, KIND: 1, TX: 2, INC: 3, VAL_AT: 4, VAL_LEN: 5 } as const
+export const RS = {
+  REC: 0, // word index of the location record `R` read
+  KIND: 1, // READ_VERSION | READ_BASE | READ_FOLDED
+  TX: 2, // transaction index of the version read (READ_VERSION), else -1
+  INC: 3, // its incarnation (READ_VERSION), else 0
+  VAL_AT: 4, // byte offset of the folded value (READ_FOLDED), else 0
+  VAL_LEN: 5, // bytes: the folded value's length (READ_FOLDED), else 0
+} as const
 export const READ_ENTRY_WORDS = 6
+
+export const RS_MAP: WordMap = { record: 'read-set entry RS', owner: 'validation/readSet.ts', size: READ_ENTRY_WORDS, fields: RS }
 
 export class ReadSetCapture {
   private recs: number[] = []

@@ -4,10 +4,8 @@
  * (`@uniswap/v2-core` and `@uniswap/v2-periphery` builds, the bytecode deployed on mainnet;
  * the pair's init-code hash matches the one hard-coded in the router).
  */
-import { createRequire } from 'node:module'
 import { hexToBytes } from '@ethereumjs/util'
-
-const require = createRequire(import.meta.url)
+import { requireOptional } from '../optional.js'
 
 export interface Artifact {
   /** Creation code (constructor arguments are appended to it). */
@@ -25,7 +23,7 @@ function toBytes(hex: string): Uint8Array {
 function load(id: string, pick: (json: any) => Artifact): Artifact {
   let a = cache.get(id)
   if (a === undefined) {
-    const json = require(id)
+    const json = requireOptional<any>(id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0]!, id, 'the benchmark workloads (contract artifacts)')
     a = pick(json)
     if (a.bytecode.length === 0 || a.deployedBytecode.length === 0) throw new Error(`artifact ${id} has no bytecode`)
     cache.set(id, a)

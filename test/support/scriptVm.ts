@@ -28,6 +28,8 @@ export type ScriptOp =
   | { op: 'sleep'; ms: number }
   /** Waits until word 0 of the payload's `flag` SharedArrayBuffer is non-zero. */
   | { op: 'waitFlag' }
+  /** Sets word 0 of the payload's `flag` (releases the transactions waiting in `waitFlag`). */
+  | { op: 'setFlag' }
   /** Writes `size` bytes of `byte` at `key` (large values, cheaply). */
   | { op: 'blob'; key: string; size: number; byte: number }
   /**
@@ -111,6 +113,9 @@ class ScriptVM implements TransactionVM<ScriptOutput> {
           while (Atomics.load(flag, 0) === 0) await new Promise((r) => setTimeout(r, 2))
           break
         }
+        case 'setFlag':
+          Atomics.store(new Int32Array(this.block.flag!), 0, 1)
+          break
         case 'blob':
           view.write(fromHex(o.key), new Uint8Array(o.size).fill(o.byte))
           break
