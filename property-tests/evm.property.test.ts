@@ -40,10 +40,13 @@ const LONG = process.env.BLOCKSTM_LONG_RUN === '1'
 const LONG_BLOCKS = Number(process.env.BLOCKSTM_LONG_RUN_EVM_BLOCKS ?? 2000)
 
 const seq = createEvmExecutor({ engine: 'sequential' })
-const stm = new Map<number, EvmExecutor>([1, 2, 3, 4].map((t) => [t, createEvmExecutor({ engine: 'blockstm', threads: t, minParallelTxs: 0 })]))
+const stm = new Map<number, EvmExecutor>([1, 2, 3, 4].map((t) => [t, createEvmExecutor({ engine: 'blockstm', threads: t, minParallelTxs: 0, scheduler: 'v1' })]))
+/** Scheduler v2 on the same blocks (threads 1, 2 and 4). */
+const stmV2 = new Map<number, EvmExecutor>([1, 2, 4].map((t) => [t, createEvmExecutor({ engine: 'blockstm', threads: t, minParallelTxs: 0, scheduler: 'v2' })]))
 afterAll(async () => {
   await seq.close()
   for (const e of stm.values()) await e.close()
+  for (const e of stmV2.values()) await e.close()
 })
 
 async function handBlock(c: EvmCase) {
@@ -74,6 +77,9 @@ async function compareAt(c: { block: import('@ethereumjs/block').Block; preState
   for (const t of threads) {
     const d = evmDivergence(want, await outcome(stm.get(t)!, c))
     if (d !== undefined) out.push(`threads ${t}: ${d}`)
+    const v2 = stmV2.get(t)
+    const d2 = v2 === undefined ? undefined : evmDivergence(want, await outcome(v2, c))
+    if (d2 !== undefined) out.push(`threads ${t}, scheduler v2: ${d2}`)
   }
   return out
 }
@@ -138,6 +144,9 @@ describe.skipIf(!LONG)('EVM long run (BLOCKSTM_LONG_RUN=1)', () => {
           const d = evmDivergence(want, await outcome(stm.get(t)!, c))
           runs++
           if (d !== undefined) divergences.push(`block ${n} threads ${t} rep ${rep}: ${d}`)
+          const d2 = evmDivergence(want, await outcome(stmV2.get(t)!, c))
+          runs++
+          if (d2 !== undefined) divergences.push(`block ${n} threads ${t} scheduler v2 rep ${rep}: ${d2}`)
         }
       }
     }
