@@ -31,7 +31,7 @@ export function registerReportCommand(program: Command): void {
     .option('--threads <list>', 'thread counts (default 1,2)', ints('--threads'))
     .option('--predictors <list>', `static-batch predictors (${EVM_PREDICTORS.join(',')})`, list<EvmPredictorName>('--predictors', EVM_PREDICTORS))
     .option('--mainnet <n|all>', 'mainnet fixtures to include (default 6; quick 1; 0 for none)')
-    .option('--fixtures <dir>', 'fixtures root (default $BLOCKSTM_FIXTURES or ../shared/fixtures)')
+    .option('--fixtures <dir>', 'fixtures root holding mainnet/ (default $BLOCKSTM_FIXTURES, else the repository\'s fixtures/)')
     .option('--json', 'print the results as JSON instead of the table')
     .action(async (o: Record<string, unknown>) => {
       const mainnet = o.mainnet === undefined ? undefined : o.mainnet === 'all' ? 'all' : Number(o.mainnet)

@@ -9,6 +9,7 @@
  * and under the multi-version rule ('raw'). Every engine is then checked against the reference
  * once and timed round-robin (src/bench/harness.ts: warm-up until stable, median of rounds).
  */
+import { fixturesRoot as defaultFixturesRoot } from '../evm/fixtureDirs.js'
 import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createSequentialExecutor, type BlockExecutor, type BlockJob, type BlockResult } from '../executor/engine.js'
@@ -33,7 +34,7 @@ export interface ReportOptions {
   txs?: number
   threads?: number[]
   predictors?: EvmPredictorName[]
-  /** Fixtures root ($BLOCKSTM_FIXTURES or ../shared/fixtures); mainnet/ under it is used when present. */
+  /** Fixtures root ($BLOCKSTM_FIXTURES, else the repository's fixtures/); mainnet/ under it is used when present. */
   fixturesRoot?: string
   /** Mainnet fixtures to include: a number (the first N by size order) or 'all'. */
   mainnet?: number | 'all'
@@ -125,7 +126,7 @@ function contentionLevels(kind: WorkloadKind, levels: number[], quick: boolean):
 }
 
 export function fixturesRoot(opt?: string): string {
-  return resolve(opt ?? process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures'))
+  return opt !== undefined ? resolve(opt) : defaultFixturesRoot()
 }
 
 async function mainnetBlocks(root: string, count: number | 'all', log: (s: string) => void): Promise<Block[]> {
