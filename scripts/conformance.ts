@@ -7,6 +7,12 @@
  *
  *   npx tsx scripts/conformance.ts <out.jsonl> <dir-or-file>... [--engines reference,sequential,blockstm1,blockstm2]
  *   npx tsx scripts/conformance.ts --summary <out.jsonl> [<root>]   # per-folder and total counts (markdown)
+ *   npx tsx scripts/conformance.ts --times <fixtures-root> <out.jsonl>...  # test/support/ethtest-times.json
+ *
+ * `--times` writes, per file (relative to the fixtures root), the CPU milliseconds the CI sample
+ * spends on it: the reference plus blockstm x2 (CPU time, so that a loaded machine does not
+ * inflate it; where a line has only wall time, its wall time scaled by the battery's median
+ * CPU/wall ratio).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs'
 import { dirname, relative } from 'node:path'
@@ -23,12 +29,15 @@ interface Line {
   failed: number
   skipped: number
   ms: number
+  /** CPU time of the process (all its threads) while the file ran: comparable across machine loads. */
+  cpuMs?: number
   failures: Array<{ test: string; reason: string | undefined }>
   skips: Array<{ test: string; reason: string | undefined }>
 }
 
 const args = process.argv.slice(2)
 if (args[0] === '--summary') summary(args[1]!, args[2])
+else if (args[0] === '--times') times(args[1]!, args.slice(2))
 else await run()
 
 async function run(): Promise<void> {
@@ -60,6 +69,7 @@ async function run(): Promise<void> {
       if (done.has(`${e}|${file}`)) continue
       const line: Line = { file, engine: e, tests: tests.length, passed: 0, failed: 0, skipped: 0, ms: 0, failures: [], skips: [] }
       const start = performance.now()
+      const cpu0 = process.cpuUsage()
       for (const t of tests) {
         const r = await runEthTest(t, backend(e))
         line[r.status]++
@@ -67,6 +77,8 @@ async function run(): Promise<void> {
         if (r.status === 'skipped') line.skips.push({ test: t.name, reason: r.reason })
       }
       line.ms = Math.round(performance.now() - start)
+      const cpu = process.cpuUsage(cpu0)
+      line.cpuMs = Math.round((cpu.user + cpu.system) / 1000)
       appendFileSync(out, JSON.stringify(line) + '\n')
     }
   }
@@ -117,4 +129,18 @@ function commonDir(files: string[]): string {
   let p = dirname(files[0]!)
   while (!files.every((f) => f.startsWith(p + '/'))) p = dirname(p)
   return p
+}
+
+function times(root: string, files: string[]): void {
+  const lines = files.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line))
+  const ratios = lines.filter((l) => l.cpuMs !== undefined && l.ms > 0).map((l) => l.cpuMs! / l.ms).sort((a, b) => a - b)
+  const ratio = ratios.length > 0 ? ratios[Math.floor(ratios.length / 2)]! : 1
+  const out: Record<string, number> = {}
+  for (const l of lines) {
+    if (l.engine !== 'reference' && l.engine !== 'blockstm2') continue
+    const k = relative(root, l.file)
+    out[k] = (out[k] ?? 0) + (l.cpuMs ?? Math.round(l.ms * ratio))
+  }
+  const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+  process.stdout.write(JSON.stringify(sorted, null, 0).replace(/,"/g, ',\n"') + '\n')
 }

@@ -587,9 +587,9 @@ describe('serial mode', () => {
 
   it("threads 3: in serial mode all workers but one run the VM's prefetch for the calling thread; otherwise none does", async () => {
     const ex = await createBlockSTMExecutor({ threads: 3, vmModule: INSTRUMENTED_VM, minParallelTxs: 0, serialFallbackRatio: 0 })
+    /** Waits until `want` prefetches have started (up to 10 s on a loaded machine), then 30 ms for any extra one. */
     const settled = async (counters: SharedArrayBuffer, n: number, want: number) => {
-      // Workers prefetch after they have answered: give them a moment.
-      for (let i = 0; i < 100 && readCounters(counters, n).prefetches < want; i++) await new Promise((r) => setTimeout(r, 10))
+      for (let i = 0; i < 1000 && readCounters(counters, n).prefetches < want; i++) await new Promise((r) => setTimeout(r, 10))
       await new Promise((r) => setTimeout(r, 30))
       return readCounters(counters, n)
     }
@@ -613,7 +613,9 @@ describe('serial mode', () => {
       const r2 = await runParallel(ex, { txCount: 40, payload: { block: free, counters: counters2 }, base: new MapBaseState(mockBaseEntries(40)) })
       if (!r2.ok) throw new Error(`block failed: ${r2.message}`)
       expect(r2.stats?.fallback).toBeUndefined()
-      expect((await settled(counters2, 40, 1)).prefetches).toBe(0)
+      // (absence: what a worker would have started by now, with 300 ms to start it)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(readCounters(counters2, 40).prefetches).toBe(0)
     } finally {
       await ex.close()
     }
@@ -669,7 +671,7 @@ describe('serial mode', () => {
         expect(r.outputs).toEqual(seq.outputs)
         expect(r.writes).toEqual(seq.writes)
         // All workers but one prefetch, whether the block was announced or not.
-        for (let i = 0; i < 100 && readCounters(counters, n).prefetches < 2; i++) await new Promise((res) => setTimeout(res, 10))
+        for (let i = 0; i < 1000 && readCounters(counters, n).prefetches < 2; i++) await new Promise((res) => setTimeout(res, 10))
         expect(readCounters(counters, n).prefetches).toBe(2)
       }
       for (const [exec, criticalPath] of [[ex, 20], [off, 40]] as const) {

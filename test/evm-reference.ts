@@ -23,6 +23,8 @@ export interface ReferenceResult {
   receiptsRoot?: Uint8Array
   logsBloom?: Uint8Array
   statuses?: number[]
+  /** EIP-7685 (Prague): the requests commitment runBlock computed. */
+  requestsHash?: Uint8Array
 }
 
 export async function runReference(
@@ -86,6 +88,7 @@ export async function runReference(
     receiptsRoot: res.receiptsRoot,
     logsBloom: res.logsBloom,
     statuses: res.receipts.map((r) => ('status' in r ? r.status : -1)),
+    ...(res.requestsHash !== undefined ? { requestsHash: res.requestsHash } : {}),
   }
 }
 

@@ -98,7 +98,7 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
   if (opts.poststate !== undefined) {
     writeFileSync(opts.poststate, JSON.stringify(postStateToJSON(r.postState), null, 1) + '\n')
   }
-  const ok = r.headerMatch.gasUsed && r.headerMatch.logsBloom && r.headerMatch.receiptsRoot !== false
+  const ok = r.headerMatch.gasUsed && r.headerMatch.logsBloom && r.headerMatch.receiptsRoot !== false && r.headerMatch.requestsHash !== false
   if (opts.json === true) {
     const out = {
       number: Number(r.number),
@@ -108,6 +108,7 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
       receiptsRoot: r.receiptsRoot === null ? null : bytesToHex(r.receiptsRoot),
       ...(r.receiptsRootNote !== undefined ? { receiptsRootNote: r.receiptsRootNote } : {}),
       logsBloom: bytesToHex(r.logsBloom),
+      ...(r.requestsHash !== undefined ? { requestsHash: bytesToHex(r.requestsHash), requests: r.requests!.map((q) => bytesToHex(q.bytes)) } : {}),
       headerMatch: r.headerMatch,
       engine: opts.engine,
       threads,
@@ -122,6 +123,7 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
         `  gasUsed      ${r.gasUsed} ${mark(r.headerMatch.gasUsed)}\n` +
         `  logsBloom    ${mark(r.headerMatch.logsBloom)}\n` +
         `  receiptsRoot ${r.receiptsRoot === null ? 'not computable (pre-Byzantium)' : bytesToHex(r.receiptsRoot)} ${mark(r.headerMatch.receiptsRoot)}\n` +
+        (r.requestsHash !== undefined ? `  requestsHash ${bytesToHex(r.requestsHash)} ${mark(r.headerMatch.requestsHash)}\n` : '') +
         `  executions ${r.stats.executions}, aborts ${r.stats.aborts}\n`,
     )
   }

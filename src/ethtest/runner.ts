@@ -119,8 +119,7 @@ function engineOps(executor: EvmExecutor): StateOps<PreState> {
       if (r.gasUsed !== h.gasUsed) throw new Error(`invalid gasUsed: ${r.gasUsed}, header ${h.gasUsed}`)
       if (r.receiptsRoot !== null && !equalsBytes(r.receiptsRoot, h.receiptTrie)) throw new Error(`invalid receiptTrie: ${hex(r.receiptsRoot)}, header ${hex(h.receiptTrie)}`)
       if (!equalsBytes(r.logsBloom, h.logsBloom)) throw new Error('invalid logsBloom')
-      const requestsHash = (r as { requestsHash?: Uint8Array }).requestsHash
-      if (requestsHash !== undefined && h.requestsHash !== undefined && !equalsBytes(requestsHash, h.requestsHash)) throw new Error(`invalid requestsHash: ${hex(requestsHash)}, header ${hex(h.requestsHash)}`)
+      if (r.headerMatch.requestsHash === false) throw new Error(`invalid requestsHash: ${hex(r.requestsHash!)}, header ${hex(h.requestsHash!)}`)
       const post = postToPre(r.postState)
       const root = await stateRoot(post)
       if (!equalsBytes(root, h.stateRoot)) throw new Error(`invalid stateRoot: ${hex(root)}, header ${hex(h.stateRoot)}`)

@@ -16,7 +16,8 @@
  *
  * Invariants: a fork name @ethereumjs does not define is reported as `unknown fork`, a failure,
  * never a pass; a malformed file raises an {@link InputError} naming the file and the test.
- * BLOCKHASH of a number answers keccak256 of its decimal string (the convention of the fillers).
+ * BLOCKHASH of a number answers keccak256 of its decimal string (the convention of the fillers),
+ * supplied to both back-ends as a table of the 256 numbers below the block's.
  */
 import { readFileSync } from 'node:fs'
 import { type Block, createBlock } from '@ethereumjs/block'
@@ -158,6 +159,13 @@ function errMsg(e: unknown): string {
   return m.split('\n')[0]!.slice(0, 300)
 }
 
+/** The state-test BLOCKHASH convention: keccak256 of the number's decimal string, for the 256 numbers below `number`. */
+export function stateTestBlockHashes(number: bigint): Map<bigint, Uint8Array> {
+  const out = new Map<bigint, Uint8Array>()
+  for (let n = number > 256n ? number - 256n : 0n; n < number; n++) out.set(n, keccak256(new TextEncoder().encode(n.toString())))
+  return out
+}
+
 /** keccak256(RLP(logs)), as the fixtures' `logs`. */
 export function logsHash(logs: Array<[Uint8Array, Uint8Array[], Uint8Array]>): string {
   return bytesToHex(keccak256(RLP.encode(logs as never)))
@@ -209,7 +217,7 @@ export async function runStateTestEntry(entry: StateTestEntry, backend: StateTes
     if (backend.kind === 'engine') {
       let r
       try {
-        r = await backend.executor.executeBlock({ block, common, preState: pre })
+        r = await backend.executor.executeBlock({ block, common, preState: pre, blockHashes: stateTestBlockHashes(block.header.number) })
       } catch (e) {
         if (e instanceof InvalidBlockError) return refused(errMsg(e))
         throw e
@@ -222,7 +230,14 @@ export async function runStateTestEntry(entry: StateTestEntry, backend: StateTes
       await putPreState(sm, pre)
       await sm.commit()
       await sm.flush()
-      const vm = await createVM({ common, stateManager: sm })
+      const hashes = stateTestBlockHashes(block.header.number)
+      const blockchain = {
+        getBlock: async (n: number | bigint) => ({ hash: () => hashes.get(BigInt(n)) ?? new Uint8Array(32) }),
+        shallowCopy() {
+          return this
+        },
+      }
+      const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
       let res
       try {
         res = await runTx(vm, { tx, block })

@@ -11,8 +11,9 @@
  *      workers start recovering senders while this thread builds the pre-block state;
  *   2. {@link applyPreBlockOperations}: EIP-4788 beacon root and EIP-2935 parent hash on the
  *      calling thread, folded into the engine's base state;
- *   3. {@link validateBlobGas}: block-data validity that runBlock checks before any
- *      transaction (blob gas within the per-block limit);
+ *   3. {@link validateBlobGas} and {@link validateBlockSize}: block-data validity that runBlock
+ *      checks before any transaction (blob gas within the per-block limit, which each BPO fork
+ *      sets; from Osaka the block's RLP within `maxRlpBlockSize`, EIP-7934);
  *   4. {@link applyTransactions}: the transactions through the engine (txvm.ts in every thread);
  *   5. {@link assembleReceipts}: block validity in block order (a transaction whose gas limit
  *      exceeds the gas left in the block, or an invalid transaction, rejects the whole block
@@ -21,7 +22,8 @@
  *      that a partial pre-state cannot produce);
  *   6. {@link applyPostBlockOperations} over the final writes: {@link assignWithdrawals}
  *      (Shanghai), {@link assignBlockRewards} (proof of work; uncles as the block gives them),
- *      {@link applyRequests} (EIP-7685, Prague);
+ *      {@link applyRequests} (EIP-7685, Prague: the requests, returned with the result and
+ *      compared with the header's `requestsHash`);
  *   7. {@link blockResult}: the result, with the header comparison and a lazily assembled
  *      post-state.
  *
@@ -31,7 +33,7 @@
 import { type Block, createBlock } from '@ethereumjs/block'
 import { type Common, Hardfork } from '@ethereumjs/common'
 import { isBlob4844Tx } from '@ethereumjs/tx'
-import { Account, Address, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, equalsBytes } from '@ethereumjs/util'
+import { Account, Address, type CLRequest, CLRequestType, bigIntToBytes, bigIntToAddressBytes, setLengthLeft, equalsBytes } from '@ethereumjs/util'
 import { Bloom, runBlock, type TxReceipt } from '@ethereumjs/vm'
 import type { BlockExecutor } from '../executor/types.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
@@ -41,6 +43,7 @@ import { ChainMismatchError, InvalidBlockError, MissingBlockHashError, Unsupport
 import { chainRulesOf, registerLocalCommon, resolveBlockHashes, type BlockHashes } from './chain.js'
 import { hintCriticalPath, prevSameSenderFromHints } from './hints.js'
 import { orderedTrieRoot } from './orderedTrie.js'
+import { depositRequest, requestsHash } from './requests.js'
 import { OverlayView, assemblePostState, preStateEntries } from './state.js'
 import type { EvmBlockPayload, EvmTxOutput } from './txvm.js'
 import { createSenderTable } from './senderTable.js'
@@ -55,6 +58,11 @@ const PRE_BYZANTIUM_NOTE =
 
 type Writes = Array<[LocationKey, LocationValue]>
 
+/** A base state the pre-block operations write into (a MapBaseState, or the drop-in's lazy state over the caller's state manager). */
+export interface WritableBaseState extends BaseState {
+  set(key: LocationKey, value: LocationValue): void
+}
+
 export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
   const { block, preState } = args
   const common = args.common ?? block.common
@@ -66,6 +74,7 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   const crypto = opts.crypto ?? 'native'
   const hashes = await resolveBlockHashes(header.number, args.blockHashes, args.getBlockHash)
   const { payload, criticalPath } = buildPayload(block, common, opts, args, hashes)
+  validateBlockSize(common, payload)
   registerLocalCommon(payload, common)
   engine.announce?.(payload)
 
@@ -79,10 +88,10 @@ export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, 
   validateBlobGas(sys, common, block)
   const res = await applyTransactions<EvmTxOutput>(engine, block.transactions.length, payload, base, opts, criticalPath)
   const receipts = assembleReceipts(block, common, res.outputs)
-  const postWrites = await applyPostBlockOperations(sys, common, block, base, res.writes)
+  const post = await applyPostBlockOperations(sys, common, block, base, res.writes, receipts)
   if (sys.chain.missing !== undefined) throw new MissingBlockHashError(sys.chain.missing, header.number)
   systemVMs.give(sysKey, sys)
-  return blockResult(block, common, args, [...preWrites, ...postWrites], receipts, res)
+  return blockResult(block, common, args, [...preWrites, ...post.writes], receipts, res, post.requests)
 }
 
 /**
@@ -134,7 +143,7 @@ export function buildPayload(
  * Step 2: the pre-block system operations (EIP-4788 beacon root, EIP-2935 parent hash) on the
  * calling thread; their writes are folded into `base` and returned (they belong to the state diff).
  */
-export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState): Promise<Writes> {
+export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: WritableBaseState): Promise<Writes> {
   const header = block.header
   const preView = new OverlayView(base)
   sys.sm.begin(preView, -1)
@@ -174,6 +183,32 @@ export function validateBlobGas(sys: SystemVM, common: Common, block: Block): vo
     blobGas += BigInt(tx.numBlobs()) * perBlob
     if (blobGas > limit) throw new InvalidBlockError(`tx causes total blob gas of ${blobGas} to exceed maximum blob gas per block of ${limit}`, i)
   }
+}
+
+/** EIP-7934's MAX_RLP_BLOCK_SIZE: MAX_BLOCK_SIZE (10 MiB) less SAFETY_MARGIN (2 MiB). */
+export const MAX_RLP_BLOCK_SIZE = 8_388_608n
+
+/**
+ * The EIP-7934 block size limit under `common`, or undefined where it does not apply.
+ * @ethereumjs/common 10.1.3 defines EIP-7934 but activates it in no hardfork and defines no
+ * `maxRlpBlockSize` parameter; the EIP is part of Osaka, so it applies from Osaka (or where a
+ * Common activates it) with the parameter when a Common has one, else the EIP's value.
+ */
+export function maxRlpBlockSize(common: Common): bigint | undefined {
+  if (!common.isActivatedEIP(7934) && !common.gteHardfork(Hardfork.Osaka)) return undefined
+  try {
+    return common.param('maxRlpBlockSize')
+  } catch {
+    return MAX_RLP_BLOCK_SIZE
+  }
+}
+
+/** Step 1b (Osaka, EIP-7934): the block's RLP (the payload's bytes, equal to `block.serialize()`) within the limit; before the engine is told of the block. */
+export function validateBlockSize(common: Common, payload: EvmBlockPayload): void {
+  const max = maxRlpBlockSize(common)
+  if (max === undefined) return
+  const size = BigInt(payload.blockRlp.length)
+  if (size > max) throw new InvalidBlockError(`block size exceeds maximum RLP block size limit: ${size} bytes > ${max} bytes`)
 }
 
 /** Step 4: the block's transactions through the engine, over `base` (slowed down by `readLatencyUs` when asked). */
@@ -252,9 +287,17 @@ type SystemJournal = SystemVM['vm']['evm']['journal']
 
 /**
  * Step 6: the post-block operations on the calling thread over the block's final writes
- * (`writes` on top of `base`); returns their writes together with the transactions' ones.
+ * (`writes` on top of `base`); returns their writes together with the transactions' ones, and
+ * the block's EIP-7685 requests (Prague).
  */
-export async function applyPostBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState, writes: Writes): Promise<Writes> {
+export async function applyPostBlockOperations(
+  sys: SystemVM,
+  common: Common,
+  block: Block,
+  base: BaseState,
+  writes: Writes,
+  receipts: BlockReceipts,
+): Promise<{ writes: Writes; requests?: CLRequest<CLRequestType>[] }> {
   const postView = new OverlayView(base)
   for (const [k, v] of writes) postView.write(k, v)
   sys.sm.begin(postView, block.transactions.length)
@@ -262,9 +305,9 @@ export async function applyPostBlockOperations(sys: SystemVM, common: Common, bl
   journal.cleanJournal()
   if (common.isActivatedEIP(4895)) await assignWithdrawals(sys.vm.evm.stateManager, journal, block)
   if (common.consensusType() === 'pow') await assignBlockRewards(sys, journal, block)
-  if (common.isActivatedEIP(7685)) await applyRequests(sys, block)
+  const requests = common.isActivatedEIP(7685) ? await applyRequests(sys, common, block, receipts) : undefined
   sys.sm.flush(postView)
-  return [...postView.writes.values()]
+  return { writes: [...postView.writes.values()], ...(requests !== undefined ? { requests } : {}) }
 }
 
 /** Withdrawals (EIP-4895): each amount (in gwei) credited to its address. */
@@ -288,13 +331,17 @@ export async function assignBlockRewards(sys: SystemVM, journal: SystemJournal, 
 }
 
 /**
- * EIP-7685 requests: the system calls (EIP-7002/7251) through runBlock on a transaction-less
- * copy of the block: its pre-block operations rewrite the same values and there is nothing
- * else to apply.
+ * EIP-7685 requests (requests.ts): the deposits from the transactions' logs (EIP-6110), then
+ * the system calls (EIP-7002/7251) through runBlock on a transaction-less copy of the block (its
+ * pre-block operations rewrite the same values, and its own deposit request, from no
+ * transactions, is replaced by the block's).
  */
-export async function applyRequests(sys: SystemVM, block: Block): Promise<void> {
+export async function applyRequests(sys: SystemVM, common: Common, block: Block, receipts: BlockReceipts): Promise<CLRequest<CLRequestType>[]> {
+  const deposits = common.isActivatedEIP(6110) ? depositRequest(common, receipts.results.flatMap((r) => r.logs)) : undefined
   const bare = createBlock({ header: block.header.toJSON(), transactions: [], withdrawals: [] } as never, { common: sys.common })
-  await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
+  const r = await runBlock(sys.vm, { block: bare, generate: true, skipBlockValidation: true, skipHeaderValidation: true })
+  const system = (r.requests ?? []).filter((q) => q.type !== CLRequestType.Deposit)
+  return deposits !== undefined ? [deposits, ...system] : system
 }
 
 async function reward(
@@ -316,9 +363,11 @@ export function blockResult(
   stateDiff: Writes,
   r: BlockReceipts,
   res: TracedBlockResult<EvmTxOutput>,
+  requests?: CLRequest<CLRequestType>[],
 ): EvmBlockResult {
   const header = block.header
   const byzantium = r.receiptsRoot !== null
+  const reqHash = requests !== undefined ? requestsHash(requests) : undefined
   let postState: PostState | undefined
   return {
     number: header.number,
@@ -331,6 +380,7 @@ export function blockResult(
     receipts: r.receipts,
     results: r.results,
     stateDiff,
+    ...(requests !== undefined ? { requests, requestsHash: reqHash! } : {}),
     get postState(): PostState {
       postState ??= assemblePostState(args.preState, stateDiff)
       return postState
@@ -339,6 +389,7 @@ export function blockResult(
       gasUsed: r.gasUsed === header.gasUsed,
       logsBloom: equalsBytes(r.bloom.bitvector, header.logsBloom),
       receiptsRoot: r.receiptsRoot === null ? null : equalsBytes(r.receiptsRoot, header.receiptTrie),
+      requestsHash: reqHash === undefined || header.requestsHash === undefined ? null : equalsBytes(reqHash, header.requestsHash),
     },
     stats: res.stats,
     ...(res.trace !== undefined ? { trace: res.trace } : {}),

@@ -17,6 +17,15 @@
  * - `SLOT` holds `[n, epoch (n bytes), value (minimal big-endian)]`; a pre-state slot is
  *   `[0, value]`. A slot's value is visible only when its epoch equals the account's current
  *   epoch; otherwise it reads as zero. A slot read therefore consults `EPOCH` and `SLOT`.
+ * - `STORAGE` holds `[1]` for an account whose pre-state storage has a non-zero slot (its storage
+ *   at epoch 0 is not empty); no transaction writes it. An account's storage is empty (the
+ *   EIP-7610 collision check) when its epoch is 0 and `STORAGE` is absent, or its epoch was
+ *   raised and the current transaction wrote no non-zero slot at that epoch. Slots written at
+ *   the current epoch by an earlier transaction need not be consulted: only code running at the
+ *   address writes its storage, and an account that ran code there either still has code or a
+ *   nonce (EIP-161), or was destroyed since (which raises the epoch again); before Spurious
+ *   Dragon, where a creation may leave storage with neither, CREATE cannot target the same
+ *   address twice. So the check reads two locations the engine validates (`EPOCH`, `STORAGE`).
  */
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 
@@ -27,6 +36,7 @@ export const TAG_CODEHASH = 0x04
 export const TAG_CODE = 0x05
 export const TAG_EPOCH = 0x06
 export const TAG_SLOT = 0x07
+export const TAG_STORAGE = 0x08
 
 export const EXISTS_VALUE = Uint8Array.of(1)
 const EMPTY = new Uint8Array(0)
@@ -44,6 +54,7 @@ export const balanceKey = (a: Uint8Array) => accountKey(TAG_BALANCE, a)
 export const codeHashKey = (a: Uint8Array) => accountKey(TAG_CODEHASH, a)
 export const codeKey = (a: Uint8Array) => accountKey(TAG_CODE, a)
 export const epochKey = (a: Uint8Array) => accountKey(TAG_EPOCH, a)
+export const storageFlagKey = (a: Uint8Array) => accountKey(TAG_STORAGE, a)
 
 /** `slot` must be 32 bytes. */
 export function slotKey(address: Uint8Array, slot: Uint8Array): Uint8Array {
@@ -87,7 +98,7 @@ export { decodeNumeric, encodeNumeric }
 
 /** Human-readable form of a key, for diagnostics. */
 export function describeKey(key: Uint8Array): string {
-  const names: Record<number, string> = { 1: 'exists', 2: 'nonce', 3: 'balance', 4: 'codeHash', 5: 'code', 6: 'epoch', 7: 'slot' }
+  const names: Record<number, string> = { 1: 'exists', 2: 'nonce', 3: 'balance', 4: 'codeHash', 5: 'code', 6: 'epoch', 7: 'slot', 8: 'storage' }
   const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
   const addr = '0x' + hex(key.subarray(1, 21))
   return key[0] === TAG_SLOT ? `${addr}.slot[0x${hex(key.subarray(21))}]` : `${addr}.${names[key[0]!] ?? '?'}`

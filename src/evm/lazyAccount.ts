@@ -1,5 +1,5 @@
 /**
- * Lazy accounts: an @ethereumjs `Account` whose nonce, balance and code hash are read from the
+ * Lazy accounts: an @ethereumjs `Account` whose nonce, balance, code hash and storage emptiness are read from the
  * incarnation's view only when the EVM asks for them, so that touching an account does not
  * read (and conflict on) fields the transaction never uses.
  *
@@ -19,7 +19,15 @@ export interface AccountFieldSource {
   creditedBalance(addr: string, addrBytes: Uint8Array): bigint
   /** The credit pending for `addr` (0n when none). */
   pendingCredit(addr: string): bigint
+  /** Whether the account's storage is empty (EIP-7610; see keys.ts, STORAGE). */
+  storageEmpty(addr: string, addrBytes: Uint8Array): boolean
 }
+
+/**
+ * The storage root a lazy account reports for non-empty storage. The binding computes no
+ * storage roots; the EVM compares the root only with the empty one (the EIP-7610 collision).
+ */
+export const NON_EMPTY_STORAGE_ROOT = new Uint8Array(32).fill(0xff)
 
 /** The fields of an account the state manager reads lazily, in the order it copies them. */
 export const FIELD_TAGS = [TAG_NONCE, TAG_BALANCE, TAG_CODEHASH] as const
@@ -42,7 +50,7 @@ export class LazyAccount extends Account {
     readonly addr: string,
     readonly addrBytes: Uint8Array,
   ) {
-    super(null as unknown as bigint, null as unknown as bigint, KECCAK256_RLP, null as unknown as Uint8Array, null as unknown as number, 0)
+    super(null as unknown as bigint, null as unknown as bigint, null as unknown as Uint8Array, null as unknown as Uint8Array, null as unknown as number, 0)
   }
   override get nonce(): bigint {
     if (this._nonce === null) this._nonce = this.sm.snapshotField(this.addr, this.addrBytes, TAG_NONCE) as bigint
@@ -68,6 +76,14 @@ export class LazyAccount extends Account {
   }
   override set codeHash(v: Uint8Array) {
     this._codeHash = v
+  }
+  /** Empty or not, read when the EVM asks (it does for the EIP-7610 collision check only). */
+  override get storageRoot(): Uint8Array {
+    if (this._storageRoot === null) this._storageRoot = this.sm.storageEmpty(this.addr, this.addrBytes) ? KECCAK256_RLP : NON_EMPTY_STORAGE_ROOT
+    return this._storageRoot
+  }
+  override set storageRoot(v: Uint8Array) {
+    this._storageRoot = v
   }
   override get codeSize(): number {
     if (this._codeSize === null) this._codeSize = this.isContract() ? -1 : 0

@@ -2,7 +2,8 @@
  * Conversions between Ethereum states and engine locations (see keys.ts for the encoding).
  *
  * - `preStateEntries`: a PreState as location entries for the engine's MapBaseState. Every
- *   listed account gets EXISTS; zero fields and empty code are left absent.
+ *   listed account gets EXISTS, one with a non-zero slot STORAGE; zero fields and empty code are
+ *   left absent.
  * - `OverlayView`: a plain sequential IncarnationView (writes in a Map over a base), used on the
  *   calling thread for the system operations before and after the transactions.
  * - `assemblePostState`: the post-state of every account in the pre-state or touched by a
@@ -33,6 +34,7 @@ import {
   existsKey,
   nonceKey,
   slotKey,
+  storageFlagKey,
 } from './keys.js'
 import { keccak256 as keccak_256 } from './keccak.js'
 
@@ -78,9 +80,13 @@ export function* preStateEntries(pre: PreState): Iterable<[LocationKey, Location
       yield [codeKey(a), acc.code]
       yield [codeHashKey(a), keccak_256(acc.code)]
     }
+    let storage = false
     for (const [slot, value] of acc.storage) {
-      if (value !== 0n) yield [slotKey(a, slotBytes(slot)), encodeSlot(0, value)]
+      if (value === 0n) continue
+      storage = true
+      yield [slotKey(a, slotBytes(slot)), encodeSlot(0, value)]
     }
+    if (storage) yield [storageFlagKey(a), EXISTS_VALUE]
   }
 }
 

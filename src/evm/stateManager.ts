@@ -31,7 +31,7 @@ import type { StateManagerInterface, AccountFields } from '@ethereumjs/common'
 import { Account, Address, KECCAK256_NULL, bytesToUnprefixedHex, equalsBytes, unpadBytes } from '@ethereumjs/util'
 import { keccak256 as keccak_256 } from './keccak.js'
 import type { IncarnationView, LocationKey, LocationValue } from '../executor/types.js'
-import { TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, accountKey, slotKey } from './keys.js'
+import { TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, TAG_STORAGE, accountKey, slotKey } from './keys.js'
 import { EMPTY, decodeTyped, defaultTyped, encodeTyped, sameTyped, type SlotVal } from './stateValues.js'
 import { FIELD_TAGS, LazyAccount, type AccountFieldSource } from './lazyAccount.js'
 import { StateJournal, type Entry } from './stateJournal.js'
@@ -186,6 +186,24 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
   /** LazyAccount support: the value of a field as of the account's creation. */
   snapshotField(addr: string, addrBytes: Uint8Array, tag: number): unknown {
     return this.readValSync(this.accountEntry(addr, addrBytes, tag))
+  }
+
+  /**
+   * LazyAccount support (EIP-7610): whether the account's storage is empty now. Reads the
+   * storage epoch and, at epoch 0, the pre-state's STORAGE flag (keys.ts says why slots other
+   * transactions wrote need no look); this incarnation's own slot writes count.
+   */
+  storageEmpty(addr: string, addrBytes: Uint8Array): boolean {
+    const epoch = this.curSync(this.accountEntry(addr, addrBytes, TAG_EPOCH)) as number
+    const own = this.slotsWritten.get(addr)
+    if (own !== undefined) {
+      for (const id of own) {
+        const e = this.entries.get(id)!
+        const s = e.cur as SlotVal
+        if (e.written && s.epoch === epoch && s.value.length > 0) return false
+      }
+    }
+    return epoch !== 0 || !(this.readValSync(this.accountEntry(addr, addrBytes, TAG_STORAGE)) as boolean)
   }
 
   // ---------------------------------------------------------------- writes

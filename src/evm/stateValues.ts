@@ -4,7 +4,7 @@
  *
  * | tag | typed value | absent value |
  * |---|---|---|
- * | EXISTS | boolean | false |
+ * | EXISTS, STORAGE | boolean | false |
  * | NONCE, BALANCE | bigint | 0n |
  * | EPOCH | number (storage epoch) | 0 |
  * | CODEHASH | 32 bytes | KECCAK256_NULL (stored as empty bytes) |
@@ -25,6 +25,7 @@ import {
   TAG_EXISTS,
   TAG_NONCE,
   TAG_SLOT,
+  TAG_STORAGE,
   decodeBool,
   decodeNumeric,
   decodeSlot,
@@ -44,6 +45,7 @@ export interface SlotVal {
 export function decodeTyped(tag: number, raw: LocationValue | undefined): unknown {
   switch (tag) {
     case TAG_EXISTS:
+    case TAG_STORAGE:
       return decodeBool(raw)
     case TAG_NONCE:
     case TAG_BALANCE:
@@ -64,6 +66,7 @@ export function decodeTyped(tag: number, raw: LocationValue | undefined): unknow
 export function encodeTyped(tag: number, v: unknown): LocationValue {
   switch (tag) {
     case TAG_EXISTS:
+    case TAG_STORAGE:
       return encodeBool(v as boolean)
     case TAG_NONCE:
     case TAG_BALANCE:
@@ -99,6 +102,7 @@ export function sameTyped(tag: number, a: unknown, b: unknown): boolean {
 export function defaultTyped(tag: number): unknown {
   switch (tag) {
     case TAG_EXISTS:
+    case TAG_STORAGE:
       return false
     case TAG_NONCE:
     case TAG_BALANCE:

@@ -6,6 +6,7 @@
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TxReceipt } from '@ethereumjs/vm'
+import type { CLRequest, CLRequestType } from '@ethereumjs/util'
 import type { ExecutionStats } from '../executor/types.js'
 import type { TraceEvent } from '../executor/executor.js'
 import type { LocationKey, LocationValue } from '../executor/types.js'
@@ -153,8 +154,17 @@ export interface EvmBlockResult {
    * the pre-state before reading it.
    */
   readonly postState: PostState
-  /** Comparison with the block header (receiptsRoot: null when not computable). */
-  headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null }
+  /**
+   * EIP-7685 (Prague): the block's requests in type order (deposits, withdrawals,
+   * consolidations; see requests.ts) and their commitment; absent before Prague.
+   */
+  requests?: CLRequest<CLRequestType>[]
+  requestsHash?: Uint8Array
+  /**
+   * Comparison with the block header (receiptsRoot: null when not computable; requestsHash:
+   * null before Prague or when the header carries none).
+   */
+  headerMatch: { gasUsed: boolean; logsBloom: boolean; receiptsRoot: boolean | null; requestsHash: boolean | null }
   stats: ExecutionStats
   /** The engine's timeline, when `trace` was asked for (blockstm). */
   trace?: TraceEvent[]

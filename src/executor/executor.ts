@@ -27,7 +27,7 @@ import { ReadSetCapture } from '../validation/readSet.js'
 import { Validator } from '../validation/validate.js'
 import { Task, TASK_EXECUTE, TASK_NONE, TASK_VALIDATE } from '../scheduler/task.js'
 import type { BlockScheduler } from '../scheduler/types.js'
-import type { MVMemory } from '../mvmemory/mvMemory.js'
+import type { MVMemory, ReaderSink } from '../mvmemory/mvMemory.js'
 import { CapacityError, EngineAbortedError, type SharedMemory } from '../mvmemory/sharedMemory.js'
 import { EngineInvariantError, InjectedFault } from './errors.js'
 
@@ -90,6 +90,10 @@ export class ExecutorLane<O> {
   private readonly reads = new ReadSetCapture()
   private readonly view: BlockSTMView
   private readonly validator: Validator
+  /** Scheduler v2: where recorded writes report the readers they invalidate. */
+  private readonly invalidated: ReaderSink | undefined
+  /** Scheduler v2 times executions (its progress measure). */
+  private readonly timed: boolean
 
   constructor(
     private readonly mv: MVMemory,
@@ -101,6 +105,8 @@ export class ExecutorLane<O> {
   ) {
     this.view = new BlockSTMView(mv, scheduler, this.reads)
     this.validator = new Validator(mv)
+    this.invalidated = scheduler.registersReads ? scheduler.readerSink?.() : undefined
+    this.timed = scheduler.kind === 'v2'
   }
 
   async run(): Promise<void> {
@@ -138,8 +144,9 @@ export class ExecutorLane<O> {
     const incarnation = task.incarnation
     const { view, scheduler } = this
     for (;;) {
-      const start = this.trace === undefined ? 0 : now()
+      const start = this.trace === undefined && !this.timed ? 0 : now()
       view.reset(tx)
+      if (this.invalidated !== undefined) view.registerInc = incarnation
       let output: O | TransactionFailure
       scheduler.countExecution()
       try {
@@ -153,17 +160,19 @@ export class ExecutorLane<O> {
       if (view.capacity !== undefined) throw view.capacity
       if (view.blockedOn >= 0) {
         if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'suspended', view.blockedOn)
-        if (scheduler.addDependency(tx, view.blockedOn, !view.blockedByHint)) {
+        if (scheduler.addDependency(tx, view.blockedOn, !view.blockedByHint, this.timed ? Math.round((now() - start) * 1000) : 0)) {
           task.clear()
           return
         }
         continue // the blocker finished meanwhile: execute again right away
       }
       const readsAt = this.reads.publish(this.mv.mem)
-      const wroteNew = this.mv.record(tx, incarnation, view.writeSet(), readsAt)
+      const invalidated = this.invalidated
+      if (invalidated !== undefined) invalidated.found.length = 0
+      const wroteNew = this.mv.record(tx, incarnation, view.writeSet(), readsAt, invalidated)
       this.out.set(tx, incarnation, output)
       if (this.trace !== undefined) this.traceTask('execute', tx, incarnation, start, 'recorded')
-      scheduler.finishExecution(tx, incarnation, wroteNew, task)
+      scheduler.finishExecution(tx, incarnation, wroteNew, task, invalidated, this.timed ? Math.round((now() - start) * 1000) : 0)
       return
     }
   }

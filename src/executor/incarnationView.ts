@@ -60,6 +60,12 @@ export class BlockSTMView implements IncarnationView {
   blockedOn = -1
   /** The block came from `dependOn` declared before any read (no work lost), not from a read. */
   blockedByHint = false
+  /**
+   * Scheduler v2: the incarnation whose reads register at their location (MVMemory
+   * "registered reads"), so that later writes can abort exactly this reader; -1: none.
+   * Set after `reset`.
+   */
+  registerInc = -1
   /** Set when a read of this incarnation ran out of shared memory (see the module comment). */
   capacity: CapacityError | undefined = undefined
   private readonly local = new Map<string, LocalEntry>()
@@ -77,6 +83,7 @@ export class BlockSTMView implements IncarnationView {
     this.blockedOn = -1
     this.blockedByHint = false
     this.capacity = undefined
+    this.registerInc = -1
     this.local.clear()
     this.cache.clear()
     this.reads.reset()
@@ -115,7 +122,7 @@ export class BlockSTMView implements IncarnationView {
     // FETCH before the read: a base value published after this load is not trusted (a lazy
     // base state fills BASE_LEN/BASE_AT when it publishes FETCH_READY).
     const ready = Atomics.load(this.mv.mem.i32, rec + R.FETCH) === FETCH_READY
-    this.mv.read(rec, this.txIdx, r, true)
+    this.mv.read(rec, this.txIdx, r, true, this.registerInc)
     if (r.fromBase && !ready) {
       // The pre-block value is still at the slow source: fetch it (once per block, whoever
       // asks first), then read again — lower transactions may have written meanwhile.
@@ -129,7 +136,7 @@ export class BlockSTMView implements IncarnationView {
 
   private finishRead(rec: number, s: string): LocationValue | undefined {
     if (this.blockedOn >= 0) throw new DependencySignal(this.blockedOn)
-    this.mv.read(rec, this.txIdx, this.scratch, true)
+    this.mv.read(rec, this.txIdx, this.scratch, true, this.registerInc)
     return this.complete(rec, s, this.scratch)
   }
 

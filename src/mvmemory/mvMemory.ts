@@ -24,6 +24,15 @@
  * Invariants: version lists are modified and read only under the location's lock; entries
  * are unique per transaction; only the thread executing (txIdx, incarnation) records it,
  * and only the thread that won the abort converts its entries to estimates.
+ *
+ * Registered reads (scheduler v2): a read made with the reader's incarnation leaves a node
+ * [tx, incarnation, writer read (-1: the pre-block value or folded deltas), next] in the
+ * location's reader list, under the same lock as the read. A `record` given an
+ * `invalidated` array scans that list under the lock of each entry it changes: a reader
+ * above the writer that read the writer's previous entry or anything below it read a value
+ * that this write changes, and is reported (and unlinked). So a read is either before the
+ * write (and reported) or after it (and sees it). Nodes of superseded incarnations and of
+ * committed transactions are unlinked as the scans meet them.
  */
 import { H, T, TX_WORDS, WORD, type SharedMemory } from './sharedMemory.js'
 import { LocationTable, R } from './locationTable.js'
@@ -43,6 +52,25 @@ export const V = {
   VAL_AT: 3, // byte offset of the value (VALUE) or of the delta's magnitude (DELTA_ADD)
   VAL_LEN: 4, // bytes: the value's length
 } as const
+/** A registered read (scheduler v2): see the module comment. */
+export const RD = {
+  TX: 0, // the reader
+  INC: 1, // its incarnation
+  SRC: 2, // the writer it read (-1: the pre-block value or folded deltas)
+  NEXT: 3, // the next node of the location's reader list (word index), 0 at the end
+} as const
+export const READER_WORDS = 4
+
+/**
+ * Where `record` reports the registered readers its writes invalidate (scheduler v2): it
+ * pushes pairs (reader tx, reader incarnation) onto `found`; `isLive` tells which registered
+ * reads still matter (the reader's incarnation is current and not committed); the others
+ * are unlinked as scans meet them.
+ */
+export interface ReaderSink {
+  readonly found: number[]
+  isLive(tx: number, incarnation: number): boolean
+}
 export const VERSION_WORDS = 5
 
 export const V_MAP: WordMap = { record: 'version entry V', owner: 'mvmemory/mvMemory.ts', size: VERSION_WORDS, fields: V }
@@ -92,11 +120,29 @@ export class MVMemory {
    * Reads `rec` as transaction `txIdx` sees it. Fills `out`; copies the value only when
    * `withValue` (validation of version reads needs no copy).
    */
-  read(rec: number, txIdx: number, out: ReadResult, withValue: boolean): void {
+  read(rec: number, txIdx: number, out: ReadResult, withValue: boolean, registerInc = -1): void {
     const mem = this.mem
     const i32 = mem.i32
     mem.lock(rec + R.LOCK)
     try {
+      this.readLocked(rec, txIdx, out, withValue)
+      if (registerInc >= 0 && out.kind !== READ_DEPENDENCY) {
+        const node = mem.alloc(READER_WORDS)
+        i32[node + RD.TX] = txIdx
+        i32[node + RD.INC] = registerInc
+        i32[node + RD.SRC] = out.kind === READ_VERSION ? out.tx : -1
+        i32[node + RD.NEXT] = i32[rec + R.READERS]!
+        i32[rec + R.READERS] = node
+      }
+    } finally {
+      mem.unlock(rec + R.LOCK)
+    }
+  }
+
+  private readLocked(rec: number, txIdx: number, out: ReadResult, withValue: boolean): void {
+    const mem = this.mem
+    const i32 = mem.i32
+    {
       const vers = i32[rec + R.VERS_AT]!
       let p = this.lowerBound(rec, txIdx) - 1 // highest entry with tx < txIdx
       let sum = 0n
@@ -145,8 +191,32 @@ export class MVMemory {
           (baseLen > 0 ? decodeNumeric(mem.u8.subarray(baseAt, baseAt + baseLen)) : 0n) + sum,
         )
       }
-    } finally {
-      mem.unlock(rec + R.LOCK)
+    }
+  }
+
+  /**
+   * Scheduler v2: under the location's lock, reports (pushes tx, incarnation onto `out`) and
+   * unlinks the registered readers above `writer` whose read this write changes: those that
+   * read `writer`'s previous entry, and (`below`) those that read anything lower.
+   */
+  private collectReaders(rec: number, writer: number, below: boolean, sink: ReaderSink): void {
+    const i32 = this.mem.i32
+    const out = sink.found
+    let prev = -1
+    let node = i32[rec + R.READERS]!
+    while (node !== 0) {
+      const next = i32[node + RD.NEXT]!
+      const tx = i32[node + RD.TX]!
+      const inc = i32[node + RD.INC]!
+      const src = i32[node + RD.SRC]!
+      const dead = !sink.isLive(tx, inc)
+      const hit = !dead && tx > writer && (src === writer || (below && src < writer))
+      if (hit) out.push(tx, inc)
+      if (dead || hit) {
+        if (prev < 0) i32[rec + R.READERS] = next
+        else i32[prev + RD.NEXT] = next
+      } else prev = node
+      node = next
     }
   }
 
@@ -155,7 +225,7 @@ export class MVMemory {
    * in shared memory by the caller). Returns true when it wrote a location that the previous
    * incarnation of txIdx did not.
    */
-  record(txIdx: number, incarnation: number, writes: readonly WriteOp[], readsAt: number): boolean {
+  record(txIdx: number, incarnation: number, writes: readonly WriteOp[], readsAt: number, invalidated?: ReaderSink): boolean {
     const mem = this.mem
     const i32 = mem.i32
     const tx = this.txRecord(txIdx)
@@ -165,7 +235,7 @@ export class MVMemory {
       const rec = this.table.findOrInsert(op.key)
       i32[recs + w] = rec
       const valAt = mem.storeBytes(op.bytes)
-      this.upsert(rec, txIdx, incarnation, op.kind, valAt, op.bytes.length)
+      this.upsert(rec, txIdx, incarnation, op.kind, valAt, op.bytes.length, invalidated)
     }
     // Locations the previous incarnation wrote and this one did not lose their entry.
     const prevAt = i32[tx + T.WRITES_AT]!
@@ -180,7 +250,7 @@ export class MVMemory {
       for (let j = 0; j < prevLen; j++) {
         const rec = i32[prevAt + j]!
         prev.add(rec)
-        if (!now.has(rec)) this.remove(rec, txIdx)
+        if (!now.has(rec)) this.remove(rec, txIdx, invalidated)
       }
       for (const rec of now) if (!prev.has(rec)) wroteNew = true
     }
@@ -251,7 +321,7 @@ export class MVMemory {
     return -1
   }
 
-  private upsert(rec: number, txIdx: number, inc: number, kind: number, valAt: number, valLen: number): void {
+  private upsert(rec: number, txIdx: number, inc: number, kind: number, valAt: number, valLen: number, invalidated?: ReaderSink): void {
     const mem = this.mem
     const i32 = mem.i32
     mem.lock(rec + R.LOCK)
@@ -278,15 +348,17 @@ export class MVMemory {
       i32[e + V.KIND] = kind
       i32[e + V.VAL_AT] = valAt
       i32[e + V.VAL_LEN] = valLen
+      if (invalidated !== undefined && i32[rec + R.READERS] !== 0) this.collectReaders(rec, txIdx, true, invalidated)
     } finally {
       mem.unlock(rec + R.LOCK)
     }
   }
 
-  private remove(rec: number, txIdx: number): void {
+  private remove(rec: number, txIdx: number, invalidated?: ReaderSink): void {
     const mem = this.mem
     const i32 = mem.i32
     mem.lock(rec + R.LOCK)
+    if (invalidated !== undefined && i32[rec + R.READERS] !== 0) this.collectReaders(rec, txIdx, false, invalidated)
     const p = this.indexOf(rec, txIdx)
     if (p >= 0) {
       const vers = i32[rec + R.VERS_AT]!

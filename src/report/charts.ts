@@ -6,7 +6,7 @@ import type * as Vega from 'vega'
 import type * as VegaLite from 'vega-lite'
 import type { TopLevelSpec } from 'vega-lite'
 import { importOptional } from '../optional.js'
-import type { ReportRow } from './run.js'
+import type { LatencyRow, MergedRow, ReportRow } from './types.js'
 
 let libs: Promise<[typeof Vega, typeof VegaLite]> | undefined
 
@@ -30,8 +30,11 @@ export async function renderChart(spec: TopLevelSpec): Promise<string> {
 const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' } } as const
 
 /** The charts of a report: file name → spec. */
-export function chartSpecs(rows: ReportRow[], threads: number): Record<string, TopLevelSpec> {
-  const wl = rows.filter((r) => r.source === 'workload')
+export function chartSpecs(rows: ReportRow[], threads: number, latency: LatencyRow[] = [], merged: MergedRow[] = []): Record<string, TopLevelSpec> {
+  // The contention charts show the blocks of the smallest gas target (30M in the default run);
+  // larger blocks of the same workload are in block-size.svg.
+  const gas0 = Math.min(...rows.filter((r) => r.source === 'workload').map((r) => r.gasTarget))
+  const wl = rows.filter((r) => r.source === 'workload' && r.gasTarget === gas0)
   const par = wl.filter((r) => r.engine !== 'sequential')
   const atT = par.filter((r) => r.threads === threads)
   const planner = atT.filter((r) => r.engine === 'static-batch')
@@ -146,6 +149,68 @@ export function chartSpecs(rows: ReportRow[], threads: number): Record<string, T
         },
       },
     } as TopLevelSpec,
+  }
+  const sizes = [...new Set(rows.filter((r) => r.source === 'workload').map((r) => r.gasTarget))]
+  if (sizes.length > 1) {
+    const kinds = new Set(rows.filter((r) => r.source === 'workload' && r.gasTarget !== gas0).map((r) => `${r.workload}-a${r.accounts}`))
+    const pts = rows.filter((r) => r.source === 'workload' && r.engine !== 'sequential' && r.threads === threads && kinds.has(`${r.workload}-a${r.accounts}`))
+    specs['block-size.svg'] = {
+      ...base,
+      title: `Speedup by block size (${threads} threads)`,
+      data: { values: pts.map((r) => ({ block: `${r.workload} a${r.accounts}`, size: `${(r.gasUsed / 1e6).toFixed(0)}M gas, ${r.txs} txs`, gas: r.gasTarget, label: r.label, speedup: r.speedup })) },
+      facet: { column: { field: 'block', type: 'nominal', title: null } },
+      spec: {
+        width: 220,
+        height: 200,
+        mark: 'bar',
+        encoding: {
+          x: { field: 'gas', type: 'ordinal', title: 'block gas (target)' },
+          xOffset: { field: 'label' },
+          y: { field: 'speedup', type: 'quantitative', title: 'speedup ×' },
+          color: { field: 'label', type: 'nominal', title: 'engine' },
+          tooltip: [{ field: 'size' }, { field: 'label' }, { field: 'speedup' }],
+        },
+      },
+    } as TopLevelSpec
+  }
+  if (latency.length > 0) {
+    const pts = [
+      ...latency.map((r) => ({ accounts: r.accounts, label: r.label, speedup: r.speedup })),
+      ...dedupe(latency, (r) => `${r.accounts}|${r.inFlight}`).map((r) => ({ accounts: r.accounts, label: `bound (${r.inFlight} in flight)`, speedup: r.bound })),
+    ]
+    specs['latency-model.svg'] = {
+      ...base,
+      title: `Latency model: speedup vs contention (${latency[0]!.latencyUs} µs awaited per transaction, ${latency[0]!.threads} threads, ${latency[0]!.txs} txs; dashed: bounds)`,
+      data: { values: pts },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'accounts', type: 'quantitative', scale: { type: 'log' }, title: 'accounts K (p2p)' },
+        y: { field: 'speedup', type: 'quantitative', scale: { type: 'log' }, title: 'speedup × (log)' },
+        color: { field: 'label', type: 'nominal', title: null },
+        strokeDash: { condition: { test: "indexof(datum.label, 'bound') == 0", value: [4, 3] }, value: [1, 0] },
+      },
+      width: 420,
+      height: 260,
+    } as TopLevelSpec
+  }
+  if (merged.length > 0) {
+    specs['merged-threads.svg'] = {
+      ...base,
+      title: 'Merged runs of other machines: speedup vs threads',
+      data: { values: merged.map((r) => ({ block: r.block, engine: r.engine, threads: r.threads, speedup: r.speedup, machine: r.machine })) },
+      facet: { column: { field: 'block', type: 'nominal', title: null } },
+      spec: {
+        width: 200,
+        height: 200,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'threads', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'threads' },
+          y: { field: 'speedup', type: 'quantitative', title: 'speedup ×' },
+          color: { field: 'engine', type: 'nominal' },
+          tooltip: [{ field: 'machine' }, { field: 'engine' }, { field: 'threads' }, { field: 'speedup' }],
+        },
+      },
+    } as TopLevelSpec
   }
   if (mainnet.length > 0) {
     specs['mainnet-speedup.svg'] = {

@@ -1,102 +1,49 @@
 /**
- * The research comparison behind `blockstm report`: generated workloads × contention levels
- * × engines × threads, plus the mainnet fixtures, all at the engine level (the same engine
- * job — src/evm/txvm.ts over the pre-state — handed to every engine).
+ * The research comparison behind `blockstm report`: generated blocks of mainnet size ×
+ * engines × threads, the mainnet fixtures, and the latency model, all at the engine level
+ * (the same engine job — src/evm/txvm.ts over the block's pre-state — handed to every engine).
  *
- * Per block: one recording sequential run gives the exact access sets (the `oracle`) and the
- * reference result; the oracle's conflict graph, weighted by gas, gives the bound
- * min(threads, total work / critical-path work) under the static-batch conflict rule ('all')
- * and under the multi-version rule ('raw'). Every engine is then checked against the reference
- * once and timed round-robin (src/bench/harness.ts: warm-up until stable, median of rounds).
+ * Per block: one recording sequential run gives the exact access sets (the `oracle`); their
+ * conflict graph, weighted by gas, gives the block's parallelism (total / critical-path gas),
+ * its class (src/report/grid.ts) and the bound min(threads, parallelism) under the
+ * static-batch rule ('all') and the multi-version rule ('raw'). Every engine then runs the
+ * block round-robin (src/bench/harness.ts): `warmup` rounds, then `rounds` timed rounds, the
+ * median counts. EVERY run of every engine — warm-up included — is compared with the
+ * sequential engine's outputs and state diff; a row is `correct` only when all its runs were.
+ *
+ * Engines and their worker pools are created once and kept across blocks; a global warm-up
+ * (every engine on a small mixed block) comes first, so that one warm-up round per block
+ * suffices.
  */
 import { fixturesRoot as defaultFixturesRoot } from '../evm/fixtureDirs.js'
 import { existsSync, readdirSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createSequentialExecutor, type BlockExecutor, type BlockJob, type BlockResult } from '../executor/engine.js'
-import { createBlockSTMExecutor } from '../executor/blockstm.js'
-import type { TraceEvent } from '../executor/executor.js'
-import { timeEngines, type HarnessOptions } from '../bench/harness.js'
+import { createBlockSTMExecutor, type BlockSTMExecutor } from '../executor/blockstm.js'
+import { timeEngines } from '../bench/harness.js'
 import { loadBlockFixture } from '../evm/fixtures.js'
 import type { EvmTxOutput } from '../evm/txvm.js'
-import { generateWorkload, type WorkloadKind } from '../workloads/index.js'
+import { generateWorkload } from '../workloads/index.js'
 import { createStaticBatchExecutor } from '../planner/engine.js'
 import { evmEngineJob, TXVM_MODULE } from '../evm/staticBatch.js'
-import { evmPredictor, type EvmPredictorName } from '../evm/predictors.js'
+import { evmPredictor } from '../evm/predictors.js'
 import { planBatches } from '../planner/plan.js'
 import { recordAccessSets } from '../planner/record.js'
 import type { PlannerExecutionStats, TxAccess } from '../planner/types.js'
+import { classOf, profileGrid, txsOf } from './grid.js'
+import { runLatencyModel } from './latency.js'
+import { readMerged } from './merge.js'
+import { summarize } from './summary.js'
+import type { BlockSpec, MachineInfo, ReportData, ReportOptions, ReportRow, SchedulerName } from './types.js'
 
-export interface ReportOptions {
-  quick?: boolean
-  kinds?: WorkloadKind[]
-  /** Contention levels (the workloads' `accounts`). */
-  accounts?: number[]
-  txs?: number
-  threads?: number[]
-  predictors?: EvmPredictorName[]
-  /** Fixtures root ($BLOCKSTM_FIXTURES, else the repository's fixtures/); mainnet/ under it is used when present. */
-  fixturesRoot?: string
-  /** Mainnet fixtures to include: a number (the first N by size order) or 'all'. */
-  mainnet?: number | 'all'
-  /** Block to trace for the timeline: `${kind}-a${accounts}`. */
-  timelineBlock?: string
-  log?: (line: string) => void
-}
-
-export interface ReportRow {
-  source: 'workload' | 'mainnet'
-  /** Workload kind, or 'mainnet'. */
-  workload: string
-  /** Contention level (workloads), or 0. */
-  accounts: number
-  block: string
-  txs: number
-  engine: string
-  predictor: string
-  /** engine or engine/predictor */
-  label: string
-  threads: number
-  medianMs: number
-  speedup: number
-  executions: number
-  executionsPerTx: number
-  validations: number
-  aborts: number
-  batches: number | null
-  maxBatch: number | null
-  mispredictions: number | null
-  reexecutions: number | null
-  reexecMs: number | null
-  planMs: number | null
-  /** Outputs and state diff equal the sequential engine's. */
-  correct: boolean
-  /** Set when the engine fell back to another strategy for this block (e.g. Block-STM's serial mode). */
-  fallback: string | null
-  /** Oracle conflict graph of the block ('all' rule): critical path by count and by gas, total gas. */
-  cpCount: number
-  cpGas: number
-  totalGas: number
-  /** min(threads, total/cp) under the 'all' and the 'raw' rule. */
-  bound: number
-  boundRaw: number
-}
-
-export interface ReportData {
-  generatedAt: string
-  command: string
-  machine: { cpus: number; node: string }
-  options: Required<Pick<ReportOptions, 'quick' | 'kinds' | 'accounts' | 'txs' | 'threads' | 'predictors'>>
-  rows: ReportRow[]
-  timeline?: { block: string; engine: string; threads: number; events: TraceEvent[] }
-  wallSeconds: number
-}
-
-const DEFAULT_KINDS: WorkloadKind[] = ['raw', 'erc20', 'uniswap', 'nft', 'mixed']
-const ALL_PREDICTORS: EvmPredictorName[] = ['address', 'address-optimistic', 'access-list', 'oracle']
+/** Block-STM schedulers the engine offers. */
+export const SCHEDULERS_AVAILABLE: readonly SchedulerName[] = ['v1', 'v2']
 
 interface EngineSpec {
   label: string
   engine: string
+  scheduler: string
   predictor: string
   threads: number
   ex: BlockExecutor
@@ -107,165 +54,278 @@ interface Block {
   workload: string
   accounts: number
   name: string
+  gasUsed: number
+  gasTarget: number
   job: BlockJob
+  /** The `report` options that regenerate this block's rows. */
+  select: string
 }
 
 const canon = (x: unknown) =>
   JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
 
-function sameResult(a: BlockResult<unknown>, b: BlockResult<unknown>): boolean {
-  return canon(a.outputs) === canon(b.outputs) && canon(a.writes) === canon(b.writes)
-}
-
-function contentionLevels(kind: WorkloadKind, levels: number[], quick: boolean): number[] {
-  // Uniswap pools and NFT contracts are deployed one by one in the setup, and a swap costs
-  // several ms: keep NFT contracts ≤ 100 and pools ≤ 10 so that the default run stays short.
-  if (quick) return levels
-  if (kind === 'uniswap') return levels.filter((a) => a <= 10)
-  return kind === 'raw' || kind === 'erc20' ? levels : levels.filter((a) => a <= 100)
-}
+const canonResult = (r: BlockResult<unknown>) => canon(r.outputs) + '|' + canon(r.writes)
 
 export function fixturesRoot(opt?: string): string {
   return opt !== undefined ? resolve(opt) : defaultFixturesRoot()
 }
 
-async function mainnetBlocks(root: string, count: number | 'all', log: (s: string) => void): Promise<Block[]> {
+/** The mainnet fixture numbers a report runs: a list as given, the first N of the default choice, or all. */
+export function mainnetNames(root: string, choice: number | 'all' | string[], defaults: string[]): string[] {
   const dir = join(root, 'mainnet')
-  if (!existsSync(dir) || count === 0) return []
-  const names = readdirSync(dir).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b))
-  const loaded: Array<Block & { n: number }> = []
-  for (const n of names) {
-    try {
-      const f = await loadBlockFixture(join(dir, n))
-      const job = evmEngineJob(f.block, f.common, f.preState, f.blockHashes)
-      loaded.push({ source: 'mainnet', workload: 'mainnet', accounts: 0, name: n, job, n: job.txCount })
-    } catch (e) {
-      log(`mainnet ${n}: skipped (${(e as Error).message})`)
+  if (!existsSync(dir)) return []
+  const present = readdirSync(dir).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b))
+  if (Array.isArray(choice)) return choice
+  if (choice === 'all') return present
+  const preferred = defaults.filter((d) => present.includes(d))
+  return [...preferred, ...present.filter((d) => !preferred.includes(d)).reverse()].slice(0, choice)
+}
+
+async function generatedBlock(spec: BlockSpec, log: (s: string) => void): Promise<Block> {
+  const t0 = performance.now()
+  let txs = txsOf(spec)
+  let w = await generateWorkload({ kind: spec.kind, txs, accounts: spec.accounts, seed: 1 })
+  if (spec.txs === undefined) {
+    // Sized by gas: one correction when the kind's gas per transaction was off by > 10 %.
+    const used = Number(w.block.header.gasUsed)
+    if (Math.abs(used / spec.gas - 1) > 0.1) {
+      txs = Math.max(1, Math.round((txs * spec.gas) / used))
+      w = await generateWorkload({ kind: spec.kind, txs, accounts: spec.accounts, seed: 1 })
     }
   }
-  if (count === 'all') return loaded
-  // A spread of sizes: blocks of 50–300 transactions, newest first.
-  return loaded.filter((b) => b.n >= 50 && b.n <= 300).reverse().slice(0, count)
+  const gasUsed = Number(w.block.header.gasUsed)
+  log(`workload ${w.name}: ${txs} txs, ${(gasUsed / 1e6).toFixed(1)}M gas, ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const select = `--kinds ${spec.kind} --accounts ${spec.accounts} ${spec.txs !== undefined ? `--txs ${spec.txs}` : `--gas ${spec.gas}`}`
+  return {
+    source: 'workload',
+    workload: spec.kind,
+    accounts: spec.accounts,
+    name: w.name,
+    gasUsed,
+    gasTarget: spec.txs !== undefined ? 0 : spec.gas,
+    job: evmEngineJob(w.block, w.common, w.preState, new Map()),
+    select,
+  }
+}
+
+async function mainnetBlock(root: string, n: string): Promise<Block> {
+  const f = await loadBlockFixture(join(root, 'mainnet', n))
+  const job = evmEngineJob(f.block, f.common, f.preState, f.blockHashes)
+  return { source: 'mainnet', workload: 'mainnet', accounts: 0, name: n, gasUsed: Number(f.block.header.gasUsed), gasTarget: 0, job, select: `--kinds none --mainnet ${n}` }
+}
+
+function machineInfo(loadStart: number[]): MachineInfo {
+  const c = cpus()
+  return {
+    cpus: availableParallelism(),
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadStart,
+    loadEnd: loadavg().map((x) => round(x)),
+  }
+}
+
+async function createEngines(threads: number[], schedulers: SchedulerName[], predictors: ReportData['options']['predictors']): Promise<EngineSpec[]> {
+  const engines: EngineSpec[] = [
+    { label: 'sequential', engine: 'sequential', scheduler: '', predictor: '', threads: 1, ex: createSequentialExecutor({ vmModule: TXVM_MODULE }) },
+  ]
+  try {
+    for (const t of threads) {
+      for (const s of schedulers) {
+        if (!SCHEDULERS_AVAILABLE.includes(s)) continue
+        const ex = await createBlockSTMExecutor({ threads: t, vmModule: TXVM_MODULE, minParallelTxs: 0, scheduler: s })
+        engines.push({ label: `blockstm-${s}`, engine: 'blockstm', scheduler: s, predictor: '', threads: t, ex })
+      }
+      for (const p of predictors) {
+        const ex = await createStaticBatchExecutor({ threads: t, vmModule: TXVM_MODULE, predict: evmPredictor(p, TXVM_MODULE), predictor: p })
+        engines.push({ label: `static-batch/${p}`, engine: 'static-batch', scheduler: '', predictor: p, threads: t, ex })
+      }
+    }
+  } catch (e) {
+    for (const x of engines) await x.ex.close()
+    throw e
+  }
+  return engines
+}
+
+/** Options of `blockstm report` that regenerate a row (engines and threads of this run). */
+function engineSelect(threads: number[], schedulers: string[], predictors: string[]): string {
+  return `--threads ${threads.join(',')} --schedulers ${schedulers.join(',')} --predictors ${predictors.join(',')}`
 }
 
 export async function runReport(opts: ReportOptions = {}): Promise<ReportData> {
   const started = performance.now()
+  const loadStart = loadavg().map((x) => round(x))
   const log = opts.log ?? (() => {})
-  const quick = opts.quick ?? false
-  const kinds = opts.kinds ?? DEFAULT_KINDS
-  const accounts = opts.accounts ?? (quick ? [1, 10] : [1, 10, 100, 1000])
-  const txs = opts.txs ?? (quick ? 24 : 64)
-  const threads = opts.threads ?? [1, 2]
-  const predictors = opts.predictors ?? ALL_PREDICTORS
-  const harness: HarnessOptions = quick ? { minWarmup: 1, maxWarmup: 1, rounds: 1 } : { minWarmup: 1, maxWarmup: 3, rounds: 3, tolerance: 0.15 }
+  const profile = opts.profile ?? 'default'
+  const grid = profileGrid(profile)
+  const blocksSpec = opts.blocks ?? grid.blocks
+  const threads = opts.threads ?? grid.threads
+  const predictors = opts.predictors ?? grid.predictors
+  const schedulers = opts.schedulers ?? grid.schedulers
+  const harness = opts.harness ?? grid.harness
+  const root = fixturesRoot(opts.fixturesRoot)
+  const mainnet = mainnetNames(root, opts.mainnet ?? grid.mainnet, Array.isArray(grid.mainnet) ? grid.mainnet : [])
+  const latencySpec = opts.latency ?? grid.latency
+  const missing: string[] = []
+  for (const s of schedulers) if (!SCHEDULERS_AVAILABLE.includes(s)) missing.push(`Block-STM scheduler ${s}: not available in this build (issue 16); its rows are missing`)
 
-  // Engines: created once, kept across blocks.
-  const engines: EngineSpec[] = [{ label: 'sequential', engine: 'sequential', predictor: '', threads: 1, ex: createSequentialExecutor({ vmModule: TXVM_MODULE }) }]
-  for (const t of threads) {
-    engines.push({ label: 'blockstm', engine: 'blockstm', predictor: '', threads: t, ex: await createBlockSTMExecutor({ threads: t, vmModule: TXVM_MODULE, minParallelTxs: 0 }) })
-    for (const p of predictors) {
-      const ex = await createStaticBatchExecutor({ threads: t, vmModule: TXVM_MODULE, predict: evmPredictor(p, TXVM_MODULE), predictor: p })
-      engines.push({ label: `static-batch/${p}`, engine: 'static-batch', predictor: p, threads: t, ex })
-    }
-  }
+  // Files to merge are read first: an unreadable one fails before any work.
+  const merged = (opts.merge ?? []).flatMap((f) => readMerged(f))
 
-  const blocks: Block[] = []
-  for (const kind of kinds) {
-    for (const a of contentionLevels(kind, accounts, quick)) {
-      const t0 = performance.now()
-      const w = await generateWorkload({ kind, txs, accounts: a, seed: 1 })
-      log(`workload ${w.name}: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-      blocks.push({ source: 'workload', workload: kind, accounts: a, name: w.name, job: evmEngineJob(w.block, w.common, w.preState, new Map()) })
-    }
-  }
-  blocks.push(...(await mainnetBlocks(fixturesRoot(opts.fixturesRoot), opts.mainnet ?? (quick ? 1 : 3), log)))
-
+  const engines = await createEngines(threads, schedulers, predictors)
+  const select = engineSelect(threads, schedulers, predictors)
   const rows: ReportRow[] = []
   let timeline: ReportData['timeline']
-  const traceName = opts.timelineBlock ?? (quick ? 'uniswap-a1' : 'mixed-a10')
+  const traceName = opts.timelineBlock ?? grid.timelineBlock
+  const globalWarmup = 'every engine ran a 200-transaction mixed block twice before the first row'
   try {
-    for (const b of blocks) {
-      const rec = await recordAccessSets<EvmTxOutput>(TXVM_MODULE, b.job)
-      const access: TxAccess[] = rec.access.map((a, i) => ({ ...a, work: Number(rec.outputs[i]?.gasUsed ?? 0n) }))
-      const all = planBatches(access, 'all')
-      const raw = planBatches(access, 'raw')
-      const total = all.totalWork ?? 0
-      const ratio = (cp: number | undefined) => (cp && cp > 0 ? total / cp : 1)
-      const reference = await engines[0]!.ex.execute(b.job)
-      const last = new Map<string, BlockResult<unknown>>()
-      const key = (e: EngineSpec) => `${e.label}@${e.threads}`
-      const timings = await timeEngines(
-        engines.map((e) => ({
-          name: key(e),
-          run: async () => {
-            const r = await e.ex.execute(b.job)
-            last.set(key(e), r)
-            return r.stats.wallMs
-          },
-        })),
-        harness,
-      )
-      const seqMs = timings.get(key(engines[0]!))!.medianMs
-      for (const e of engines) {
-        const r = last.get(key(e))!
-        const st = r.stats as PlannerExecutionStats
-        const pl = st.planner
-        const ms = timings.get(key(e))!.medianMs
-        rows.push({
-          source: b.source,
-          workload: b.workload,
-          accounts: b.accounts,
-          block: b.name,
-          txs: b.job.txCount,
-          engine: e.engine,
-          predictor: e.predictor,
-          label: e.label,
-          threads: e.threads,
-          medianMs: round(ms),
-          speedup: round(seqMs / ms, 3),
-          executions: st.executions,
-          executionsPerTx: round(st.executions / Math.max(1, b.job.txCount), 3),
-          validations: st.validations,
-          aborts: st.aborts,
-          batches: pl?.batches ?? null,
-          maxBatch: pl?.maxBatch ?? null,
-          mispredictions: pl?.mispredictions ?? null,
-          reexecutions: pl?.reexecutions ?? null,
-          reexecMs: pl ? round(pl.reexecMs) : null,
-          planMs: pl ? round(pl.planMs) : null,
-          correct: sameResult(reference, r),
-          fallback: st.fallback ?? null,
-          cpCount: all.criticalPath,
-          cpGas: all.criticalPathWork ?? 0,
-          totalGas: total,
-          bound: round(Math.min(e.threads, ratio(all.criticalPathWork)), 3),
-          boundRaw: round(Math.min(e.threads, ratio(raw.criticalPathWork)), 3),
-        })
+    // Global warm-up: JIT and worker start-up, once for all rows.
+    const warm = await generatedBlock({ kind: 'mixed', accounts: 10, gas: 0, txs: 200 }, () => {})
+    for (let i = 0; i < 2; i++) for (const e of engines) await e.ex.execute(warm.job)
+
+    const blocks: Array<() => Promise<Block>> = [
+      ...blocksSpec.map((s) => () => generatedBlock(s, log)),
+      ...mainnet.map((n) => async () => mainnetBlock(root, n)),
+    ]
+    for (const load of blocks) {
+      let b: Block
+      try {
+        b = await load()
+      } catch (e) {
+        const m = `a block could not be loaded: ${(e as Error).message.split('\n')[0]}`
+        log(m)
+        missing.push(m)
+        continue
       }
-      const s2 = rows.filter((r) => r.block === b.name && r.threads === Math.max(...threads))
-      log(`${b.name} (${b.job.txCount} txs): ` + s2.map((r) => `${r.label} ${r.speedup.toFixed(2)}×${r.correct ? '' : ' WRONG'}`).join(', '))
+      rows.push(...(await runBlock(b, engines, harness, select, log)))
       if (timeline === undefined && `${b.workload}-a${b.accounts}` === traceName) {
         const t = Math.max(...threads)
-        const ex = engines.find((e) => e.engine === 'blockstm' && e.threads === t)!.ex as Awaited<ReturnType<typeof createBlockSTMExecutor>>
-        const r = await ex.execute<unknown>({ ...b.job, trace: true })
-        timeline = { block: b.name, engine: 'blockstm', threads: t, events: r.trace ?? [] }
+        const e = engines.find((x) => x.engine === 'blockstm' && x.threads === t)
+        if (e !== undefined) {
+          const r = await (e.ex as BlockSTMExecutor).execute<unknown>({ ...b.job, trace: true })
+          timeline = { block: b.name, engine: e.label, threads: t, events: r.trace ?? [] }
+        }
       }
     }
   } finally {
     for (const e of engines) await e.ex.close()
   }
-  return {
+
+  const latency = latencySpec.length > 0 ? await runLatencyModel(latencySpec, schedulers.filter((x) => SCHEDULERS_AVAILABLE.includes(x)), harness, log) : []
+  if (mainnet.length === 0 && opts.mainnet !== 0) missing.push(`no mainnet fixtures under ${join(root, 'mainnet')}`)
+
+  const data: ReportData = {
     generatedAt: new Date().toISOString(),
     command: '',
-    machine: { cpus: (await import('node:os')).availableParallelism(), node: process.version },
-    options: { quick, kinds, accounts, txs, threads, predictors },
+    profile,
+    machine: machineInfo(loadStart),
+    harness: { ...harness, globalWarmup },
+    options: { blocks: blocksSpec, threads, predictors, schedulers, mainnet, latency: latencySpec, merge: opts.merge ?? [] },
+    summary: [],
     rows,
+    latency,
+    merged,
+    missing,
     ...(timeline ? { timeline } : {}),
-    wallSeconds: round((performance.now() - started) / 1000, 1),
+    wallSeconds: 0,
   }
+  data.summary = summarize(data)
+  data.wallSeconds = round((performance.now() - started) / 1000, 1)
+  return data
 }
 
-function round(x: number, digits = 2): number {
+async function runBlock(b: Block, engines: EngineSpec[], harness: { warmup: number; rounds: number }, select: string, log: (s: string) => void): Promise<ReportRow[]> {
+  const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  const rec = await recordAccessSets<EvmTxOutput>(TXVM_MODULE, b.job)
+  const access: TxAccess[] = rec.access.map((a, i) => ({ ...a, work: Number(rec.outputs[i]?.gasUsed ?? 0n) }))
+  const all = planBatches(access, 'all')
+  const raw = planBatches(access, 'raw')
+  const total = all.totalWork ?? 0
+  const ratio = (cp: number | undefined) => (cp && cp > 0 ? total / cp : 1)
+  const parallelism = ratio(all.criticalPathWork)
+  const reference = canonResult(await engines[0]!.ex.execute(b.job))
+
+  const key = (e: EngineSpec) => `${e.label}@${e.threads}`
+  const last = new Map<string, BlockResult<unknown>>()
+  const checks = new Map<string, { runs: number; wrong: number }>(engines.map((e) => [key(e), { runs: 0, wrong: 0 }]))
+  const timings = await timeEngines(
+    engines.map((e) => ({
+      name: key(e),
+      run: async () => {
+        const r = await e.ex.execute(b.job)
+        const c = checks.get(key(e))!
+        c.runs++
+        if (canonResult(r) !== reference) c.wrong++
+        last.set(key(e), r)
+        return r.stats.wallMs
+      },
+    })),
+    { minWarmup: harness.warmup, maxWarmup: harness.warmup, rounds: harness.rounds },
+  )
+  const seqMs = timings.get(key(engines[0]!))!.medianMs
+  const rows: ReportRow[] = []
+  for (const e of engines) {
+    const r = last.get(key(e))!
+    const st = r.stats as PlannerExecutionStats
+    const pl = st.planner
+    const t = timings.get(key(e))!
+    const c = checks.get(key(e))!
+    rows.push({
+      source: b.source,
+      workload: b.workload,
+      accounts: b.accounts,
+      block: b.name,
+      txs: b.job.txCount,
+      gasUsed: b.gasUsed,
+      gasTarget: b.gasTarget,
+      engine: e.engine,
+      scheduler: e.scheduler,
+      predictor: e.predictor,
+      label: e.label,
+      threads: e.threads,
+      medianMs: round(t.medianMs),
+      sequentialMs: round(seqMs),
+      speedup: round(seqMs / t.medianMs, 3),
+      executions: st.executions,
+      executionsPerTx: round(st.executions / Math.max(1, b.job.txCount), 3),
+      validations: st.validations,
+      aborts: st.aborts,
+      batches: pl?.batches ?? null,
+      maxBatch: pl?.maxBatch ?? null,
+      mispredictions: pl?.mispredictions ?? null,
+      reexecutions: pl?.reexecutions ?? null,
+      reexecMs: pl ? round(pl.reexecMs) : null,
+      planMs: pl ? round(pl.planMs) : null,
+      correct: c.wrong === 0 && c.runs > 0,
+      checkedRuns: c.runs,
+      fallback: st.fallback ?? null,
+      cpCount: all.criticalPath,
+      cpGas: all.criticalPathWork ?? 0,
+      totalGas: total,
+      parallelism: round(parallelism, 2),
+      class: classOf(parallelism, all.criticalPath),
+      bound: round(Math.min(e.threads, parallelism), 3),
+      boundRaw: round(Math.min(e.threads, ratio(raw.criticalPathWork)), 3),
+      warmupRounds: t.warmupRounds,
+      timedRounds: t.samples.length,
+      command: `npx blockstm report ${b.select} ${select} --latency none --out /tmp/row`,
+    })
+  }
+  const tMax = Math.max(...engines.map((e) => e.threads))
+  const s = rows.filter((r) => r.threads === tMax && r.engine !== 'sequential')
+  const cpu = process.cpuUsage(cpu0)
+  log(
+    `[${((performance.now() - t0) / 1000).toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s] ${b.name} (${b.job.txCount} txs, ${(b.gasUsed / 1e6).toFixed(1)}M gas, ${rows[0]!.class}, parallelism ${rows[0]!.parallelism}, seq ${seqMs.toFixed(0)} ms): ` +
+      s.map((r) => `${r.label} ${r.speedup.toFixed(2)}×${r.correct ? '' : ' WRONG'}`).join(', '),
+  )
+  return rows
+}
+
+export function round(x: number, digits = 2): number {
   const f = 10 ** digits
   return Math.round(x * f) / f
 }

@@ -7,6 +7,7 @@
  * commit index). Both keep the state of one block in the executor's shared memory.
  */
 import type { Task } from './task.js'
+import type { ReaderSink } from '../mvmemory/mvMemory.js'
 
 export type SchedulerKind = 'v1' | 'v2'
 
@@ -30,6 +31,8 @@ export interface BlockScheduler {
    * incarnation) so that a later write can abort exactly its readers.
    */
   readonly registersReads: boolean
+  /** v2: where MVMemory.record reports the readers a lane's writes invalidate. */
+  readerSink?(): ReaderSink
   done(): boolean
   serial(): boolean
   serialAt(): number
@@ -42,7 +45,7 @@ export interface BlockScheduler {
    * `touched`: the location records the incarnation wrote or stopped writing (v2 aborts
    * their readers); `durationUs`: how long the execution took (v2's progress measure).
    */
-  finishExecution(tx: number, incarnation: number, wroteNewLocation: boolean, task: Task, touched?: readonly number[], durationUs?: number): Task
+  finishExecution(tx: number, incarnation: number, wroteNewLocation: boolean, task: Task, touched?: ReaderSink, durationUs?: number): Task
   tryValidationAbort(tx: number, incarnation: number): boolean
   finishValidation(tx: number, aborted: boolean, task: Task): Task
   countExecution(): void
