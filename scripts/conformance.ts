@@ -114,11 +114,11 @@ function summary(outs: string[], root?: string): void {
     add(relative(base, dirname(l.file)), l)
     add('(all)', l)
   }
-  console.log(`| folder | files | tests | ${engines.map((e) => `${e} passed/failed/skipped (s)`).join(' | ')} |`)
+  console.log(`| folder | files | tests | ${engines.map((e) => `${e} passed/failed/skipped`).join(' | ')} |`)
   console.log(`|---|---:|---:|${engines.map(() => '---:').join('|')}|`)
   for (const [folder, m] of [...folders].sort(([a], [b]) => (a === '(all)' ? 1 : b === '(all)' ? -1 : a.localeCompare(b)))) {
-    const any = [...m.values()][0]!
-    console.log(`| ${folder} | ${any.files} | ${any.tests} | ${engines.map((e) => { const c = m.get(e); return c === undefined ? '–' : `${c.passed}/${c.failed}/${c.skipped} (${Math.round(c.ms / 1000)})` }).join(' | ')} |`)
+    const any = [...m.values()].reduce((a, b) => (b.files > a.files ? b : a))
+    console.log(`| ${folder} | ${any.files} | ${any.tests} | ${engines.map((e) => { const c = m.get(e); return c === undefined ? '–' : c.files < any.files ? `${c.passed}/${c.failed}/${c.skipped} (${c.files} files)` : `${c.passed}/${c.failed}/${c.skipped}` }).join(' | ')} |`)
   }
   const bad = new Map<string, Map<EngineName, string | undefined>>()
   for (const l of lines) for (const f of l.failures) {
