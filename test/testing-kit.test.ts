@@ -53,9 +53,9 @@ function faulty(fault: Fault) {
 
 describe('the kit passes deterministic VMs', () => {
   it('the mock VM under Block-STM (threads 1, 2, 4; lanes 1 and 2) with forced delays', async () => {
-    const r = await checkDeterminism({ runs: 20, threads: [1, 2, 4], lanes: [1, 2], txCount: 40, seed: 7 })
-    expect(r.blocks).toBe(20)
-    expect(r.parallelRuns).toBe(20 * 6)
+    const r = await checkDeterminism({ runs: 12, threads: [1, 2, 4], lanes: [1, 2], txCount: 40, seed: 7 })
+    expect(r.blocks).toBe(12)
+    expect(r.parallelRuns).toBe(12 * 6)
     expect(r.runsWithAborts).toBeGreaterThan(0)
     expect(r.runsWithDependencyWaits).toBeGreaterThan(0)
     expect(r.configs).toEqual(['threads 1 × lanes 1', 'threads 2 × lanes 1', 'threads 4 × lanes 1', 'threads 1 × lanes 2', 'threads 2 × lanes 2', 'threads 4 × lanes 2'])
