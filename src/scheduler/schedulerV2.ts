@@ -83,8 +83,6 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
     this.txBase = this.i32[H.TX_BASE]!
     this.startAt = new Float64Array(mem.buffer, H.START_AT * 4, 1)
     this.mv = new MVMemory(mem)
-    // The first thread to open the block starts its clock (threads start within microseconds).
-    if (this.startAt[0] === 0) this.startAt[0] = nowMs()
   }
 
   /** v2's own words (the header is cleared by the layout; tx records by Scheduler.layout). */
@@ -199,6 +197,8 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
   nextTask(task: Task): Task {
     const i32 = this.i32
     if (this.done()) return task.clear()
+    // The block's clock starts with the first task asked for (threads start within microseconds).
+    if (this.startAt[0] === 0) this.startAt[0] = nowMs()
     if (Atomics.load(i32, H.COMMIT_LOCK) === 0) this.tryCommit()
     for (let tries = 0; tries < 64; tries++) {
       if (Atomics.load(i32, H.EXECUTION_IDX) >= this.txCount) break
