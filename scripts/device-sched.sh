@@ -25,12 +25,15 @@ if [[ $ONLY == *latency* ]]; then
   done; done
 fi
 if [[ $ONLY == *evm* ]]; then
-  for s in ${SCHEDS:-v2 v1}; do
-    run evm.jsonl "nft a1 $s" node bin/blockstm.js bench --workload nft --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress --scheduler $s
-    run evm.jsonl "uniswap a1 $s" node bin/blockstm.js bench --workload uniswap --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress --scheduler $s
-    for w in erc20 raw raw-hot; do
-      run evm.jsonl "$w a10000 $s" node bin/blockstm.js bench --workload $w --accounts 10000 --txs 2000 --threads 2 --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress --scheduler $s
-    done
+  H="--min-warmup 2 --max-warmup 4 --rounds 3 --no-progress --json"
+  for s in v2 v1; do
+    run evm.jsonl "nft a1 $s" node bin/blockstm.js bench --workload nft --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --scheduler $s $H
+  done
+  for w in erc20 raw raw-hot; do for s in v2 v1; do
+    run evm.jsonl "$w a10000 $s" node bin/blockstm.js bench --workload $w --accounts 10000 --txs 2000 --threads 2 --scheduler $s $H
+  done; done
+  for s in v2 v1; do
+    run evm.jsonl "uniswap a1 $s" node bin/blockstm.js bench --workload uniswap --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --scheduler $s $H
   done
 fi
 cat /proc/loadavg >> $OUT/machine.txt
