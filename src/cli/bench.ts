@@ -1,5 +1,7 @@
 /**
- * `blockstm bench`: engines compared on EVM blocks (see src/bench/evmBench.ts).
+ * `blockstm bench`: engines compared on EVM blocks. This command parses options and prints;
+ * the benches run in src/bench (evmBench.ts one block, modes.ts the thread sweep, mainnet and
+ * scaling modes, evmMemory.ts the memory mode).
  *
  *   --workload <kind>   a generated block (src/workloads; --txs, --accounts, --seed, --zipf)
  *   --block <dir>       a fixture directory (the format of `blockstm block`)
@@ -9,12 +11,13 @@
  *
  * Exit status: 0 success, 1 results differ, 2 bad input (one-line message).
  */
+import { mainnetFixturesDir } from '../evm/fixtureDirs.js'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import type CliProgress from 'cli-progress'
 import { requireOptional } from '../optional.js'
-import { EvmBench, meanSpeedup, round, type BlockBench, type EngineFigures } from '../bench/evmBench.js'
+import { EvmBench, round, type BlockBench, type EngineFigures } from '../bench/evmBench.js'
+import { benchMainnet, benchScaling, benchThreadSweep, type MainnetResult } from '../bench/modes.js'
 import { fixtureBlock, fixtureDirs, workloadBlock, type BenchBlock } from '../bench/evmBlock.js'
 import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptions } from '../bench/evmEngines.js'
 import { measureMemory } from '../bench/evmMemory.js'
@@ -51,8 +54,7 @@ interface BenchOpts {
 }
 
 function defaultMainnetDir(): string {
-  const root = process.env.BLOCKSTM_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures', import.meta.url))
-  return resolve(root, 'mainnet')
+  return mainnetFixturesDir()
 }
 
 function parseEngines(s: string | undefined, dflt: BenchEngineName[], predictor?: string): BenchEngineName[] {
@@ -181,29 +183,13 @@ async function single(o: BenchOpts): Promise<void> {
   if (!r.identical) process.exitCode = 1
 }
 
-/**
- * `--threads 1,2,4,…` on one block: every thread count is a full bench of its own (its
- * workers started for it and closed after), sequential included, so that each row's speedups
- * are ratios of runs interleaved in the same rounds.
- */
+/** `--threads 1,2,4,…` on one block (src/bench/modes.ts `benchThreadSweep`). */
 async function threadSweep(o: BenchOpts, engines: BenchEngineName[], harness: HarnessOptions, b: BenchBlock): Promise<void> {
-  const byThreads: Record<string, BlockBench['engines']> = {}
-  let identical = true
-  for (const threads of o.threads) {
-    const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
-    const bar = progress(o, `${b.label} ${threads} threads`)
-    try {
-      const r = await bench.run(b, bar.onRound)
-      byThreads[threads] = r.engines
-      if (!r.identical) identical = false
-    } finally {
-      bar.stop()
-      await bench.close()
-    }
-  }
-  if (o.json) process.stdout.write(JSON.stringify({ label: b.label, txCount: b.block.transactions.length, threads: o.threads, byThreads }, jsonReplacer) + '\n')
+  const r = await benchThreadSweep(b, o.threads, { engines, harness, runner: runnerOptions(o) }, (t) => progress(o, `${b.label} ${t} threads`))
+  const { byThreads, identical } = r
+  if (o.json) process.stdout.write(JSON.stringify({ label: r.label, txCount: r.txCount, threads: r.threads, byThreads }, jsonReplacer) + '\n')
   else {
-    console.log(`${b.label}: ${b.block.transactions.length} transactions`)
+    console.log(`${b.label}: ${r.txCount} transactions`)
     const table: Record<string, Record<string, unknown>> = {}
     for (const t of o.threads) {
       const row: Record<string, unknown> = {}
@@ -235,31 +221,15 @@ async function mainnet(o: BenchOpts): Promise<void> {
   }
   if (dirs.length === 0) throw new UsageError(`${root}: no block fixtures (directories with block.json)`)
   const threads = o.threads[0]!
-  const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
   const bar = progress(o, 'mainnet')
   bar.tick(0, dirs.length)
-  const results: BlockBench[] = []
-  const blocks: Array<Record<string, unknown>> = []
-  let differ = false
+  let r: MainnetResult
   try {
-    for (const [i, dir] of dirs.entries()) {
-      try {
-        const b = await fixtureBlock(dir)
-        const r = await bench.run(b)
-        results.push(r)
-        if (!r.identical) differ = true
-        blocks.push({ number: r.number, txCount: r.txCount, gasUsed: r.gasUsed, identical: r.identical, ...r.engines })
-      } catch (e) {
-        blocks.push({ number: Number(/(\d+)$/.exec(dir)?.[1] ?? NaN), dir, error: (e as Error).message.split('\n')[0] })
-      }
-      bar.tick(i + 1)
-    }
+    r = await benchMainnet(dirs, threads, o.minTxs, { engines, harness, runner: runnerOptions(o) }, (done) => bar.tick(done))
   } finally {
     bar.stop()
-    await bench.close()
   }
-  const meanSpeedup50 = meanSpeedup(results, o.minTxs)
-  const counted = results.filter((r) => r.txCount >= o.minTxs).length
+  const { blocks, meanSpeedup50, blocksCounted: counted } = r
   if (o.json) process.stdout.write(JSON.stringify({ threads, minTxs: o.minTxs, blocksCounted: counted, blocks, meanSpeedup50 }, jsonReplacer) + '\n')
   else {
     const table: Record<string, Record<string, unknown>> = {}
@@ -278,7 +248,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
     console.table(table)
     console.log(`mean speedup (sequential ms / blockstm ms) over the ${counted} blocks with ≥ ${o.minTxs} transactions: ${meanSpeedup50 ?? 'n/a'} (${threads} threads)`)
   }
-  if (differ) process.exitCode = 1
+  if (!r.identical) process.exitCode = 1
 }
 
 async function scaling(o: BenchOpts): Promise<void> {
@@ -286,52 +256,26 @@ async function scaling(o: BenchOpts): Promise<void> {
   const harness = harnessOf(o)
   const sizes = parseSizes(o.sizes)
   const threads = o.threads[0]!
-  const bench = await EvmBench.create({ engines, threads, harness, runner: runnerOptions(o) })
-  const rows: Array<Record<string, unknown>> = []
-  let differ = false
-  try {
-    for (const n of sizes) {
-      // Conflict-free accounts: distinct senders, recipients among 2n holders.
-      const b = await workloadBlock(workloadParams(o, 'erc20', n, 2 * n))
-      const bar = progress(o, `erc20 ${n} txs`)
-      let r: BlockBench
-      try {
-        r = await bench.run(b, bar.onRound)
-      } finally {
-        bar.stop()
-      }
-      if (!r.identical) differ = true
-      const row: Record<string, unknown> = { txs: n, accounts: 2 * n, identical: r.identical }
-      for (const [e, f] of Object.entries(r.engines)) {
-        row[e] = { msPerTx: round(f.ms / n, 4), engineMsPerTx: round(f.engineMs / n, 4), validationsPerTx: f.validationsPerTx, executionsPerTx: f.executionsPerTx, abortsPerTx: f.abortsPerTx, speedup: f.speedup }
-      }
-      rows.push(row)
-    }
-  } finally {
-    await bench.close()
-  }
-  const growth: Record<string, number> = {}
-  for (const e of engines) {
-    const first = (rows[0]![e] as { msPerTx: number }).msPerTx
-    const last = (rows.at(-1)![e] as { msPerTx: number }).msPerTx
-    growth[e] = round(last / first - 1)
-  }
+  const r = await benchScaling(sizes, threads, (txs, accounts) => workloadParams(o, 'erc20', txs, accounts), { engines, harness, runner: runnerOptions(o) }, (n) =>
+    progress(o, `erc20 ${n} txs`),
+  )
+  const { sizes: rows, timePerTxGrowth: growth } = r
   if (o.json) process.stdout.write(JSON.stringify({ threads, sizes: rows, timePerTxGrowth: growth }) + '\n')
   else {
     const table: Record<string, Record<string, unknown>> = {}
-    for (const r of rows) {
+    for (const row of rows) {
       const t: Record<string, unknown> = {}
       for (const e of engines) {
-        const f = r[e] as { msPerTx: number; validationsPerTx: number }
+        const f = row[e] as { msPerTx: number; validationsPerTx: number }
         t[`${e} ms/tx`] = f.msPerTx
         if (e === 'blockstm') t['valid/tx'] = f.validationsPerTx
       }
-      table[String(r.txs)] = t
+      table[String(row.txs)] = t
     }
     console.table(table)
     console.log(`time/tx growth ${sizes[0]} → ${sizes.at(-1)} txs: ${Object.entries(growth).map(([e, g]) => `${e} ${(g * 100).toFixed(1)}%`).join(', ')}`)
   }
-  if (differ) process.exitCode = 1
+  if (!r.identical) process.exitCode = 1
 }
 
 async function memory(o: BenchOpts): Promise<void> {
@@ -358,7 +302,7 @@ export function registerBenchCommand(program: Command): void {
     .description('time engines (sequential, blockstm, ideal, ethereumjs) on the same EVM block and check that their results are identical')
     .option('--workload <kind>', `generated block: ${WORKLOAD_KINDS.join(', ')}`)
     .option('--block <dir>', 'a block fixture directory (block.json, prestate.json)')
-    .option('--mainnet [dir]', 'every block of a fixtures directory (default ../shared/fixtures/mainnet)')
+    .option('--mainnet [dir]', 'every block of a fixtures directory (default $BLOCKSTM_FIXTURES/mainnet, else the repository\'s fixtures/mainnet)')
     .option('--scaling', 'time/tx of erc20 blocks of --sizes transactions, conflict-free accounts')
     .option('--memory', 'peak RSS per engine, each engine in its own child process (with --workload or --block)')
     .option('--txs <n>', 'transactions of a generated block', positiveInt('--txs'), 2000)

@@ -58,6 +58,11 @@ const PRE_BYZANTIUM_NOTE =
 
 type Writes = Array<[LocationKey, LocationValue]>
 
+/** A base state the pre-block operations write into (a MapBaseState, or the drop-in's lazy state over the caller's state manager). */
+export interface WritableBaseState extends BaseState {
+  set(key: LocationKey, value: LocationValue): void
+}
+
 export async function executeBlock(engine: BlockExecutor, systemVMs: SystemVMs, opts: EvmExecutorOptions, args: ExecuteBlockArgs): Promise<EvmBlockResult> {
   const { block, preState } = args
   const common = args.common ?? block.common
@@ -138,7 +143,7 @@ export function buildPayload(
  * Step 2: the pre-block system operations (EIP-4788 beacon root, EIP-2935 parent hash) on the
  * calling thread; their writes are folded into `base` and returned (they belong to the state diff).
  */
-export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: MapBaseState): Promise<Writes> {
+export async function applyPreBlockOperations(sys: SystemVM, common: Common, block: Block, base: WritableBaseState): Promise<Writes> {
   const header = block.header
   const preView = new OverlayView(base)
   sys.sm.begin(preView, -1)
@@ -289,7 +294,7 @@ export async function applyPostBlockOperations(
   sys: SystemVM,
   common: Common,
   block: Block,
-  base: MapBaseState,
+  base: BaseState,
   writes: Writes,
   receipts: BlockReceipts,
 ): Promise<{ writes: Writes; requests?: CLRequest<CLRequestType>[] }> {

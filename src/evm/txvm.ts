@@ -51,6 +51,9 @@ export interface EvmBlockPayload {
   crypto?: 'native' | 'default'
   /** Record fee-recipient credits as deltas (default true). */
   coinbaseDelta?: boolean
+  /** runTx's `skipNonce` / `skipBalance` for every transaction (runBlock's options of those names). */
+  skipNonce?: boolean
+  skipBalance?: boolean
   /**
    * Senders recovered once per block and shared by every thread ({@link createSenderTable};
    * fresh for each run). Without it each thread recovers the senders it needs itself.
@@ -215,7 +218,13 @@ function prevSameSender(ctx: BlockContext, i: number): number {
 }
 
 /** Runs transaction `i` of the block on `lane`'s VM against `view`. */
-async function executeTx(l: Lane, ctx: BlockContext, i: number, view: IncarnationView, coinbaseDelta: boolean): Promise<EvmTxOutput> {
+/** runTx options a payload may set for every transaction. */
+interface RunTxFlags {
+  skipNonce?: boolean
+  skipBalance?: boolean
+}
+
+async function executeTx(l: Lane, ctx: BlockContext, i: number, view: IncarnationView, coinbaseDelta: boolean, runTxFlags: RunTxFlags): Promise<EvmTxOutput> {
   const { block } = ctx
   const tx = ctx.txs.tx(i)
   const { vm, sm } = l
@@ -228,7 +237,7 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
     let res: Awaited<ReturnType<typeof runTx>> | undefined
     let err: unknown
     try {
-      res = await runTx(vm, { tx, block, skipHardForkValidation: true })
+      res = await runTx(vm, { tx, block, skipHardForkValidation: true, ...runTxFlags })
     } catch (e) {
       err = e
     }
@@ -301,6 +310,9 @@ export async function createTransactionVM(payload: unknown, lane: number): Promi
   const l = await laneFor(p, lane, ctx)
   l.chain.hashes = ctx.hashes
   const coinbaseDelta = p.coinbaseDelta ?? true
+  const runTxFlags: RunTxFlags = {}
+  if (p.skipNonce === true) runTxFlags.skipNonce = true
+  if (p.skipBalance === true) runTxFlags.skipBalance = true
   return {
     async execute(i: number, view: IncarnationView): Promise<EvmTxOutput> {
       // This transaction's sender first: the threads executing the transactions just below
@@ -314,7 +326,7 @@ export async function createTransactionVM(payload: unknown, lane: number): Promi
       if (coinbaseDelta && prev < i - 1 && senderOf(ctx, i) === ctx.coinbase) for (let j = i - 1; j > prev; j--) view.dependOn(j)
       if (prev >= 0) view.dependOn(prev)
       l.chain.hashes = ctx.hashes
-      return executeTx(l, ctx, i, view, coinbaseDelta)
+      return executeTx(l, ctx, i, view, coinbaseDelta, runTxFlags)
     },
   }
 }
