@@ -2,7 +2,9 @@
 # Packaging check (run by .ci/run): the package as a user gets it.
 #  1. npm pack; install the tarball into an empty project without dev dependencies;
 #  2. plain node (no tsx, no loader): import both entries, run one mainnet block with
-#     createEvmExecutor({ engine: 'blockstm', threads: 2 }), check headerMatch, close;
+#     createEvmExecutor({ engine: 'blockstm', threads: 2 }), check headerMatch, close; then
+#     the testing entry with fast-check installed: checkDeterminism and `blockstm check` on a
+#     plain-JS VM module;
 #  3. type-check a consumer .ts under strict against the shipped declarations;
 #  4. publint and attw (ESM entry points) on the tarball;
 #  5. esbuild-bundle the consumer (worker.js and txvm.js as separate entry points) and run it.
@@ -26,6 +28,12 @@ npm install --omit=dev --no-audit --no-fund --loglevel=error "$WORK/$TGZ"
 echo "installed: $(du -sk node_modules | cut -f1) KiB in node_modules"
 [ -e node_modules/tsx ] && { echo "tsx was installed with the package"; exit 1; }
 node consumer.mjs "$FIXTURE"
+# The testing entry (fast-check is its optional peer, installed here) on a plain-JS VM module,
+# from the library and from the command line (compiled bin, no tsx).
+npm install --no-save --no-audit --no-fund --loglevel=error fast-check@^4
+cp "$ROOT/test/package/kitVm.mjs" "$ROOT/test/package/kitConsumer.mjs" .
+node kitConsumer.mjs
+npx --no-install blockstm check --vm kitVm.mjs --runs 10 --threads 2
 # Strict type-check against the shipped .d.ts, library files included (the repository's tsc,
 # @types/node, and @types/debug which @ethereumjs/evm and mpt declarations refer to).
 mkdir -p node_modules/@types && ln -s "$ROOT/node_modules/@types/node" "$ROOT/node_modules/@types/debug" node_modules/@types/
