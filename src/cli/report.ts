@@ -151,7 +151,7 @@ export function registerReportCommand(program: Command): void {
     .option('--from <results.json>', "write the report of an earlier run's results.json (timeline.json beside it) instead of running, e.g. to add --merge files")
     .option('--warmup <n>', 'warm-up rounds per block')
     .option('--rounds <n>', 'timed rounds per block (median reported)')
-    .option('--fixtures <dir>', 'fixtures root (default $BLOCKSTM_FIXTURES or ../shared/fixtures)')
+    .option('--fixtures <dir>', 'fixtures root holding mainnet/ (default $BLOCKSTM_FIXTURES, else the repository\'s fixtures/)')
     .option('--json', 'print the results as JSON instead of the tables')
     .action(async (o: ReportCliOptions) => {
       const opts = reportOptions(o)
