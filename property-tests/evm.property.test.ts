@@ -1,22 +1,27 @@
 /**
- * Determinism of the EVM binding at scale: fast-check generated EVM blocks run on the
- * sequential engine and on blockstm at threads 1–4 (forced parallel, `minParallelTxs: 0`)
- * give identical outcomes: receipts, per-tx results, gasUsed, bloom, receipts root and
- * post-state, or the same InvalidBlockError at the same transaction.
+ * Determinism of the EVM binding at scale, through the determinism kit (src/testing, the
+ * implementation users get as `blockstm-evm/testing`): fast-check generated EVM blocks run
+ * through the binding's transaction VM (src/evm/txvm.ts) sequentially and on Block-STM at
+ * threads 1, 2, 4 (forced parallel, `minParallelTxs: 0`, both schedulers, seeded pauses around
+ * every read in every thread) give byte-identical per-transaction outputs (validity,
+ * status, gas, receipt tail with logs and bloom, return value, created address) and final
+ * writes (the state diff); a failure shrinks to a minimal block.
  *
- * Blocks: hand-made (src/reliability/evmBlocks.ts) — 1–24 signed transactions from 8 keys and
- * the fee recipient: transfers (to keys, to the fee recipient), calls to a shared counter, a
- * coinbase-balance reader, a self-balance store, a value forwarder to the fee recipient,
- * reverts, out-of-gas loops, SELFDESTRUCT, contract creation; legacy and EIP-1559; random
- * pre-state balances (some keys nearly empty, so validity depends on earlier transfers) and
- * occasional wrong nonces (invalid blocks). Plus seeded workload-generator blocks (raw,
- * raw-hot, erc20, nft with random accounts/seed/zipf, 2–12 txs).
+ * Blocks: hand-made (src/testing/evmVm.ts over src/reliability/evmBlocks.ts) — 1–24 signed
+ * transactions from 8 keys and the fee recipient: transfers (to keys, to the fee recipient),
+ * calls to a shared counter, a coinbase-balance reader, a self-balance store, a value
+ * forwarder to the fee recipient, reverts, out-of-gas loops, SELFDESTRUCT, contract
+ * creation; legacy and EIP-1559; random pre-state balances (some keys nearly empty, so
+ * validity depends on earlier transfers) and occasional wrong nonces (invalid
+ * transactions). Plus seeded workload-generator blocks (raw, raw-hot, erc20, nft with random
+ * accounts/seed/zipf, 2–12 txs).
  *
  * Knobs: BLOCKSTM_PROPERTY_RUNS (hand-made blocks per run, default 12),
  * BLOCKSTM_PROPERTY_SEED; BLOCKSTM_LONG_RUN=1 runs ≥ BLOCKSTM_LONG_RUN_EVM_BLOCKS (default
  * 2000) generated blocks across threads 1–4 and every mainnet fixture
  * ($BLOCKSTM_FIXTURES/mainnet, default ../shared/fixtures) 3 times at threads 1, 2 and 4,
- * counting runs and divergences (printed; must be zero).
+ * through `createEvmExecutor` (whole blocks: receipts root, bloom, post-state, or the same
+ * InvalidBlockError), counting runs and divergences (printed; must be zero).
  */
 import { afterAll, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -24,7 +29,9 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createEvmExecutor, loadBlockFixture, type EvmExecutor, type PreState } from '../src/evm/index.js'
 import { generateWorkload, type WorkloadKind } from '../src/workloads/index.js'
-import { castBlock, castPreState, CONTRACTS, KEY_COUNT, COINBASE_INDEX, type ContractName, type TxSpec } from '../src/reliability/evmBlocks.js'
+import { checkDeterminism } from '../src/testing/index.js'
+import { EVM_VM_MODULE, evmBlockOf, evmCases, evmJob, type EvmCase } from '../src/testing/evmVm.js'
+import { evmEngineJob } from '../src/evm/staticBatch.js'
 import { evmDivergence, type Outcome } from '../src/reliability/compare.js'
 
 const RUNS = Number(process.env.BLOCKSTM_PROPERTY_RUNS ?? 12)
@@ -42,44 +49,8 @@ afterAll(async () => {
   for (const e of stmV2.values()) await e.close()
 })
 
-const CONTRACT_NAMES = Object.keys(CONTRACTS) as ContractName[]
-const specArb: fc.Arbitrary<TxSpec> = fc.record({
-  from: fc.integer({ min: 0, max: KEY_COUNT }), // KEY_COUNT is the fee recipient
-  to: fc.oneof(
-    { weight: 4, arbitrary: fc.integer({ min: 0, max: KEY_COUNT }) },
-    { weight: 5, arbitrary: fc.constantFrom(...CONTRACT_NAMES) },
-    { weight: 1, arbitrary: fc.constant(undefined) },
-  ),
-  value: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 10n ** 18n })),
-  type: fc.constantFrom<0 | 2>(0, 2, 2),
-  gasLimit: fc.constantFrom(60_000n, 120_000n, 300_000n),
-  badNonce: fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(-1, 1) }),
-}).map(({ badNonce, ...s }) => ({ ...s, ...(badNonce !== 0 ? { nonceDelta: badNonce } : {}) }) as TxSpec & { nonceDelta?: number })
-
-interface HandCase {
-  specs: Array<TxSpec & { nonceDelta?: number }>
-  balances: bigint[]
-  coinbaseBalance: bigint | null
-}
-const handArb: fc.Arbitrary<HandCase> = fc.record({
-  specs: fc.array(specArb, { minLength: 1, maxLength: 24 }),
-  balances: fc.array(fc.constantFrom(10n ** 20n, 10n ** 20n, 5n * 10n ** 7n, 0n), { minLength: KEY_COUNT, maxLength: KEY_COUNT }),
-  coinbaseBalance: fc.constantFrom<bigint | null>(10n ** 18n, 0n, null),
-})
-
-async function handBlock(c: HandCase) {
-  // Nonces: each sender's next nonce, off by nonceDelta where given (an invalid block).
-  const next = new Map<number | Uint8Array, number>()
-  const specs = c.specs.map((s) => {
-    const n = next.get(s.from) ?? 0
-    next.set(s.from, n + 1)
-    return { ...s, nonce: Math.max(0, n + (s.nonceDelta ?? 0)) }
-  })
-  const { block } = await castBlock(specs)
-  const preState = castPreState({ balances: c.balances, coinbaseBalance: c.coinbaseBalance })
-  if (c.coinbaseBalance === null && specs.some((s) => s.from === COINBASE_INDEX)) {
-    // the fee recipient cannot send without an account: fine, the block is then invalid on both sides
-  }
+async function handBlock(c: EvmCase) {
+  const { block, preState } = evmBlockOf(c)
   return { block, preState }
 }
 
@@ -113,26 +84,25 @@ async function compareAt(c: { block: import('@ethereumjs/block').Block; preState
   return out
 }
 
-describe('EVM determinism: sequential = blockstm at threads 1–4 (scheduler v1; v2 at 1, 2 and 4)', () => {
+describe('EVM determinism through the kit: sequential = blockstm at threads 1, 2, 4 (workloads 2, 4), schedulers v1 and v2', () => {
+  const common = { vmModule: EVM_VM_MODULE, scheduler: ['v1', 'v2'] as Array<'v1' | 'v2'>, ...(SEED !== undefined ? { seed: SEED } : {}) }
+
   it('hand-made blocks', async () => {
-    await fc.assert(
-      fc.asyncProperty(handArb, async (c) => {
-        const d = await compareAt(await handBlock(c), [1, 2, 3, 4])
-        expect(d).toEqual([])
-      }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
-    )
+    const r = await checkDeterminism({ ...common, blocks: evmCases(fc), payloadFor: evmJob, threads: [1, 2, 4], runs: RUNS })
+    expect(r.blocks).toBe(RUNS)
   }, 600_000)
 
   it('workload-generator blocks', async () => {
-    await fc.assert(
-      fc.asyncProperty(workloadArb, async (p) => {
+    await checkDeterminism({
+      ...common,
+      blocks: workloadArb,
+      payloadFor: async (p) => {
         const w = await generateWorkload(p, { cacheDir: false })
-        const d = await compareAt({ block: w.block, preState: w.preState }, [2, 4])
-        expect(d).toEqual([])
-      }),
-      { numRuns: Math.max(2, Math.round(RUNS / 5)), ...(SEED !== undefined ? { seed: SEED } : {}) },
-    )
+        return evmEngineJob(w.block, w.common, w.preState)
+      },
+      threads: [2, 4],
+      runs: Math.max(2, Math.round(RUNS / 5)),
+    })
   }, 600_000)
 })
 
@@ -142,7 +112,7 @@ describe.skipIf(!LONG)('EVM long run (BLOCKSTM_LONG_RUN=1)', () => {
     let runs = 0
     const divergences: string[] = []
     const seed = SEED ?? Date.now() % 1_000_000_000
-    const samples = fc.sample(fc.oneof({ weight: 9, arbitrary: handArb.map((h) => ({ h })) }, { weight: 1, arbitrary: workloadArb.map((w) => ({ w })) }), { numRuns: LONG_BLOCKS, seed })
+    const samples = fc.sample(fc.oneof({ weight: 9, arbitrary: evmCases(fc).map((h) => ({ h })) }, { weight: 1, arbitrary: workloadArb.map((w) => ({ w })) }), { numRuns: LONG_BLOCKS, seed })
     const t0 = performance.now()
     for (const [i, s] of samples.entries()) {
       const c = 'h' in s ? await handBlock(s.h) : await generateWorkload(s.w, { cacheDir: false }).then((w) => ({ block: w.block, preState: w.preState }))
@@ -158,7 +128,7 @@ describe.skipIf(!LONG)('EVM long run (BLOCKSTM_LONG_RUN=1)', () => {
     expect(divergences).toEqual([])
   }, 6 * 3600_000)
 
-  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
+  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
   const mainnet = join(root, 'mainnet')
   it.skipIf(!existsSync(mainnet))('every mainnet fixture 3 times at threads 1, 2 and 4', async () => {
     const dirs = readdirSync(mainnet).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b))

@@ -2,6 +2,8 @@
  * Edges of the shared-memory core: capacity, offsets, key strings.
  *
  * What it proves:
+ * - (the static-batch planner, which runs incarnations on the same memory, likewise, at a
+ *   read, threads 1 and 2;)
  * - a capacity error (the shared memory's arena or its location table is full) raised
  *   anywhere in an incarnation — a read (`findOrInsert` from the incarnation view, also when
  *   the VM swallows the exception), the record of deltas, the sequential tail — re-runs the
@@ -26,6 +28,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { createBlockSTMExecutor, createSequentialExecutor, type BlockJob } from '../src/executor/engine.js'
 import type { BlockSTMExecutor } from '../src/executor/blockstm.js'
+import { createStaticBatchExecutor } from '../src/planner/engine.js'
 import { MapBaseState } from '../src/executor/baseState.js'
 import { runSequentialTail } from '../src/executor/sequentialTail.js'
 import { compareKeys, keyToString, stringToKey } from '../src/executor/keys.js'
@@ -159,6 +162,29 @@ describe('a capacity error anywhere in an incarnation falls back to sequential e
       expect((err as Error).message).toMatch(/exhausted/)
       expect(failures).toEqual([])
     })
+  }
+})
+
+describe('the static-batch planner: a capacity error in an incarnation falls back to sequential execution', () => {
+  const small: ScriptOp[] = [{ op: 'read', key: '6b01' }]
+  const huge: ScriptOp = { op: 'readBlob', size: 600 * 1024, byte: 0xaa }
+  const predict = (job: BlockJob) => Array.from({ length: job.txCount }, () => ({ reads: [], writes: [] }))
+  for (const threads of [1, 2]) {
+    for (const swallow of [false, true]) {
+      it(`threads ${threads}${swallow ? ', the VM swallows the error' : ''}`, async () => {
+        const ex = await createStaticBatchExecutor({ threads, vmModule: SCRIPT_VM, predict, memoryBytes: 1 * MiB })
+        try {
+          const j = scriptJob([small, [{ op: 'read', key: 'aa01' }, { ...huge, swallow }, { op: 'read', key: '6b01' }], small])
+          const seq = await scriptSequential.execute(j)
+          const r = await ex.execute(j)
+          expect(r.stats.fallback).toMatch(/^sequential: capacity: .*exhausted/)
+          expect(r.outputs).toEqual(seq.outputs)
+          expect(writesHex(r.writes)).toEqual(writesHex(seq.writes))
+        } finally {
+          await ex.close()
+        }
+      })
+    }
   }
 })
 

@@ -41,7 +41,7 @@ describe('blockstm report (small configuration)', () => {
     // A bench thread-sweep JSON of "another machine" to merge.
     const many = join(dir, 'many.json')
     const fig = (speedup: number) => ({ ms: 10 / speedup, speedup, executionsPerTx: 1, identical: true })
-    writeFileSync(many, JSON.stringify({ label: 'erc20-t873-a10000-s1', txCount: 873, threads: [4, 8], byThreads: { 4: { sequential: fig(1), blockstm: fig(3.1) }, 8: { sequential: fig(1), blockstm: fig(5.2) } } }))
+    writeFileSync(many, JSON.stringify({ label: 'erc20-t24-a10000-s1', txCount: 24, threads: [4, 8], byThreads: { 4: { sequential: fig(1), blockstm: fig(3.1) }, 8: { sequential: fig(1), blockstm: fig(5.2) } } }))
     const data = await runReport({
       blocks: [
         { kind: 'raw', accounts: 1, gas: 0, txs: 24 },
@@ -114,6 +114,7 @@ describe('blockstm report (small configuration)', () => {
     }
     // Merged rows of the other machine.
     expect(json.merged.map((r) => `${r.engine}@${r.threads}=${r.speedup}`).sort()).toEqual(['blockstm@4=3.1', 'blockstm@8=5.2'])
+    expect(json.summary.find((s) => s.key === 'independent')!.manyCore).toMatch(/^8 threads .*: blockstm 5\.20×$/)
 
     const html = readFileSync(join(dir, 'index.html'), 'utf8')
     const summaryAt = html.indexOf('<table class="summary">')

@@ -74,12 +74,13 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
     if (!(blocks instanceof fc.Arbitrary)) throw new UsageError(`${o.vm}: blocks(fc) must return a fast-check arbitrary (built with the fc it is given)`)
   }
 
-  const { default: cliProgress } = await import('cli-progress')
-  const bar = new cliProgress.SingleBar(
-    { format: 'check [{bar}] {value}/{total} blocks', stream: process.stderr, noTTYOutput: false, clearOnComplete: false, hideCursor: true },
-    cliProgress.Presets.shades_classic,
+  // The progress bar needs cli-progress (an optional dependency): without it, no bar.
+  const cliProgress = await import('cli-progress').then(
+    (m) => m.default,
+    () => undefined,
   )
-  bar.start(o.runs, 0)
+  const bar = cliProgress && new cliProgress.SingleBar({ format: 'check [{bar}] {value}/{total} blocks', stream: process.stderr, clearOnComplete: false, hideCursor: true }, cliProgress.Presets.shades_classic)
+  bar?.start(o.runs, 0)
   const started = performance.now()
   try {
     const report = await kit.checkDeterminism({
@@ -93,9 +94,9 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
       delays: o.delays,
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.path !== undefined ? { path: o.path } : {}),
-      onProgress: (done) => bar.update(done),
+      onProgress: (done) => bar?.update(done),
     })
-    bar.stop()
+    bar?.stop()
     const secs = ((performance.now() - started) / 1000).toFixed(1)
     if (o.json === true) process.stdout.write(JSON.stringify({ ok: true, ...report }) + '\n')
     else {
@@ -107,7 +108,7 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
     }
     return 0
   } catch (e) {
-    bar.stop()
+    bar?.stop()
     if (e instanceof kit.DeterminismError) {
       if (o.json === true) {
         process.stdout.write(

@@ -156,30 +156,23 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
   }
   let engine: Promise<BlockExecutor> | undefined
   const systemVMs = new SystemVMs()
-  /** Canonical hashes by number, as BLOCKHASH read them from a VM's blockchain (per blockchain object). */
-  const hashCache = new WeakMap<object, Map<bigint, Uint8Array>>()
   let busy = false
   let closed = false
 
+  /**
+   * The 256 hashes BLOCKHASH may ask for, from `vm.blockchain.getBlock(number)` as runBlock's
+   * BLOCKHASH reads them (not cached across blocks: the canonical chain may change between
+   * blocks). A missing block fails this block only if a committed transaction asks for it.
+   */
   async function blockHashes(vm: VM, block: Block): Promise<BlockHashes> {
     const chain = vm.blockchain as unknown as { getBlock(n: number): Promise<{ hash(): Uint8Array }> }
-    let cache = hashCache.get(chain)
-    if (cache === undefined) hashCache.set(chain, (cache = new Map()))
-    // A block whose parent is not the one cached at its number follows another branch.
-    const parent = cache.get(block.header.number - 1n)
-    if (parent !== undefined && !equalsBytes(parent, block.header.parentHash)) cache.clear()
-    const c = cache
-    const hashes = await resolveBlockHashes(block.header.number, c, async (n) => {
+    return resolveBlockHashes(block.header.number, undefined, async (n) => {
       try {
-        const h = (await chain.getBlock(Number(n))).hash()
-        c.set(n, h)
-        return h
+        return (await chain.getBlock(Number(n))).hash()
       } catch {
-        return undefined // BLOCKHASH of it fails the block only if a committed transaction asks
+        return undefined
       }
     })
-    for (const n of [...c.keys()]) if (n < block.header.number - 256n) c.delete(n)
-    return hashes
   }
 
   /** Steps 3's execution: the binding's named steps over the caller's state; the block's state diff. */

@@ -3,7 +3,10 @@
  * a test asks for it; without one, `wrapVM` returns the VM untouched and `apply` returns at
  * once, so nothing of this sits on the hot path.
  *
- * Faults (each aimed at one worker, after it has run `afterExecutions` executions):
+ * Faults, aimed at one worker after it has run `afterExecutions` executions, or (`atTx`) at
+ * whichever worker first executes transaction `atTx` — which worker runs what is up to the
+ * scheduler and the OS, so a plan that must fire in every run names a transaction, not a
+ * worker (`corrupt` always names a worker: every worker answers):
  *   throw    the VM throws an exception that is not a transaction failure (a crash inside
  *            the worker's executor);
  *   exit     the worker thread exits abruptly (process.exit inside the worker);
@@ -19,20 +22,33 @@ export type FaultKind = 'throw' | 'exit' | 'hang' | 'corrupt' | 'invariant'
 
 export interface FaultPlan {
   kind: FaultKind
+  /** The worker that fails (ignored with `atTx`, except by `corrupt`). */
   worker: number
   afterExecutions?: number
+  /**
+   * Fire in whichever worker executes transaction `atTx` first (once per block: `once` is a
+   * shared word set by the worker that fires).
+   */
+  atTx?: number
+  once?: SharedArrayBuffer
 }
 
 export { InjectedFault } from './errors.js'
 
 export const faults = {
   wrapVM<O>(vm: TransactionVM<O>, plan: FaultPlan | undefined, worker: number): TransactionVM<O> {
-    if (plan === undefined || plan.worker !== worker || plan.kind === 'corrupt') return vm
+    if (plan === undefined || plan.kind === 'corrupt') return vm
+    if (plan.atTx === undefined && plan.worker !== worker) return vm
     let n = 0
     const after = plan.afterExecutions ?? 1
+    const fires = (tx: number): boolean => {
+      if (plan.atTx === undefined) return ++n > after
+      if (tx !== plan.atTx) return false
+      return plan.once === undefined || Atomics.compareExchange(new Int32Array(plan.once), 0, 0, 1) === 0
+    }
     return {
       async execute(tx: number, view: IncarnationView): Promise<O> {
-        if (++n > after) {
+        if (fires(tx)) {
           if (plan.kind === 'throw') throw new InjectedFault('throw')
           if (plan.kind === 'invariant') throw new EngineInvariantError('injected fault: invariant')
           if (plan.kind === 'exit') process.exit(3)

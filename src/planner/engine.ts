@@ -32,7 +32,7 @@ import type { BlockExecutor, BlockJob, BlockResult } from '../executor/types.js'
 import { loadVMModule, moduleUrl } from '../executor/types.js'
 import type { TransactionVM, TransactionVMModule } from '../executor/types.js'
 import { BlockLayout } from '../executor/layout.js'
-import { SharedMemory } from '../mvmemory/sharedMemory.js'
+import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { Validator } from '../validation/validate.js'
 import { OutputBuffer, TransactionFailure } from '../executor/executor.js'
@@ -117,6 +117,8 @@ export class StaticBatchExecutor implements BlockExecutor {
       try {
         return await this.parallel<O>(job, plan, start, planMs)
       } catch (e) {
+        // The block does not fit the shared memory: not a fault; run it sequentially.
+        if (e instanceof CapacityError) return { ...(await this.sequential<O>(job, start, `capacity: ${e.message}`)), plan }
         if (!(e instanceof WorkerFailureError)) throw e
         await this.pool?.heal()
         const r = await this.sequential<O>(job, start, e.message)
@@ -183,6 +185,7 @@ export class StaticBatchExecutor implements BlockExecutor {
     let maxBatch = 0
     let failure: string | undefined
     let engineFault = false
+    let capacity: CapacityError | undefined
     try {
       for (let b = 0; b < plan.batches.length; b++) {
         const members = plan.batches[b]!
@@ -232,6 +235,7 @@ export class StaticBatchExecutor implements BlockExecutor {
         for (let i = 0; i < rs.length; i++) {
           const r = rs[i]!
           if (r.type === 'error') {
+            if (r.capacity === true && !r.aborted) capacity ??= new CapacityError(`worker ${i}: ${r.message}`)
             if (failure === undefined) {
               failure = `worker ${i}: ${r.name}: ${r.message}`
               engineFault = r.invariant === true
@@ -242,6 +246,10 @@ export class StaticBatchExecutor implements BlockExecutor {
             failure ??= `worker ${i} answered a malformed message`
           } else decodeInto(r.outputs, out)
         }
+        // A worker ran out of shared memory: that, not the abort the calling thread saw
+        // (or the other workers' aborted replies), is why the block stopped.
+        // eslint-disable-next-line no-unsafe-finally
+        if (capacity !== undefined) throw capacity
       }
     }
     if (failure !== undefined) throw new WorkerFailureError(engineFault ? `engine fault: ${failure}` : failure, engineFault)

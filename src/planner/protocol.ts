@@ -17,4 +17,4 @@ export interface PlannerBlockMessage {
 export type PlannerReply =
   | { type: 'ready' }
   | { type: 'done'; seq: number; outputs: EncodedOutput[] }
-  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string; invariant?: boolean }
+  | { type: 'error'; seq: number; aborted: boolean; name: string; message: string; invariant?: boolean; capacity?: boolean }

@@ -15,7 +15,7 @@ import { BlockSTMView, DependencySignal, type ExecutionStatus } from '../executo
 import { OutputBuffer, TransactionFailure, errorMessage } from '../executor/executor.js'
 import { ReadSetCapture } from '../validation/readSet.js'
 import type { MVMemory } from '../mvmemory/mvMemory.js'
-import { EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { CapacityError, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { EngineInvariantError } from '../executor/errors.js'
 
 export const ST_NONE = 0
@@ -69,10 +69,12 @@ export class TxRunner<O> {
     try {
       output = await this.vm.execute(tx, view)
     } catch (e) {
-      if (e instanceof EngineAbortedError || e instanceof EngineInvariantError) throw e
-      if (e instanceof DependencySignal || view.blockedOn >= 0) output = undefined as O
+      if (e instanceof EngineAbortedError || e instanceof EngineInvariantError || e instanceof CapacityError) throw e
+      if (e instanceof DependencySignal || view.blockedOn >= 0 || view.capacity !== undefined) output = undefined as O
       else output = new TransactionFailure(errorMessage(e), (e as Error)?.stack)
     }
+    // The shared memory is full (even if the VM swallowed the error): never a transaction failure.
+    if (view.capacity !== undefined) throw view.capacity
     const i32 = this.mv.mem.i32
     if (view.blockedOn >= 0) {
       Atomics.store(i32, this.statusAt + tx, ST_BLOCKED)

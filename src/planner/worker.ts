@@ -5,7 +5,7 @@
  * (REMAIN); on END it answers with the outputs it produced.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
+import { CapacityError, SharedMemory, EngineAbortedError } from '../mvmemory/sharedMemory.js'
 import { EngineInvariantError } from '../executor/errors.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { OutputBuffer, errorMessage } from '../executor/executor.js'
@@ -71,6 +71,7 @@ async function runBlock(msg: PlannerBlockMessage): Promise<PlannerReply> {
       seq: msg.seq,
       aborted: e instanceof EngineAbortedError,
       invariant: e instanceof EngineInvariantError,
+      capacity: e instanceof CapacityError,
       name: e instanceof Error ? e.name : 'Error',
       message: errorMessage(e),
     }

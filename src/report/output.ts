@@ -153,7 +153,8 @@ function caption(d: ReportData, chart: string): string {
 
 function summaryHTML(d: ReportData): string {
   const engines = [...new Set(d.summary.flatMap((s) => s.cells.map((c) => c.engine)))]
-  const head = `<tr><th>workload class</th><th>static-batch claim</th><th>blocks (median txs, gas)</th><th>work / critical path</th><th>bound</th>${engines.map((e) => `<th>${esc(e)}</th>`).join('')}<th>best</th></tr>`
+  const many = d.summary.some((s) => s.manyCore !== '')
+  const head = `<tr><th>workload class</th><th>static-batch claim</th><th>blocks (median txs, gas)</th><th>work / critical path</th><th>bound</th>${engines.map((e) => `<th>${esc(e)}</th>`).join('')}<th>best</th>${many ? '<th>many-core (merged)</th>' : ''}</tr>`
   const body = d.summary
     .map((s) => {
       const cells = engines.map((e) => {
@@ -164,7 +165,7 @@ function summaryHTML(d: ReportData): string {
         return `<td${top ? ' class="best"' : ''}>${fx(c.median)}×${range}</td>`
       })
       const size = s.medianGas > 0 ? `${s.blocks} (${Math.round(s.medianTxs)} txs, ${fx(s.medianGas / 1e6, 1)}M gas)` : `${s.blocks} (${Math.round(s.medianTxs)} txs)`
-      return `<tr><td class="l" title="${esc(s.note)}">${esc(s.title)}</td><td>${esc(s.claim)}</td><td>${size}</td><td>${Number.isFinite(s.parallelism) ? fx(s.parallelism, 1) : '–'}</td><td>${fx(s.bound)}×</td>${cells.join('')}<td class="l">${esc(s.best)}</td></tr>`
+      return `<tr><td class="l" title="${esc(s.note)}">${esc(s.title)}</td><td>${esc(s.claim)}</td><td>${size}</td><td>${Number.isFinite(s.parallelism) ? fx(s.parallelism, 1) : '–'}</td><td>${fx(s.bound)}×</td>${cells.join('')}<td class="l">${esc(s.best)}</td>${many ? `<td class="l"><small>${esc(s.manyCore)}</small></td>` : ''}</tr>`
     })
     .join('\n')
   const threads = Math.max(1, ...d.options.threads)

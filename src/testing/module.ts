@@ -52,7 +52,8 @@ export async function importModule(vmModule: string): Promise<Record<string, unk
     if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(url)) {
       if (!(await registerTsx())) throw new VMModuleError(`cannot load ${vmModule}: a TypeScript VM module needs tsx (npm install tsx, or run under tsx) or compiling to .js`)
       try {
-        return (await import(url)) as Record<string, unknown>
+        // A new URL: the module map keeps the failed import of the plain one.
+        return (await import(`${url}${url.includes('?') ? '&' : '?'}tsx`)) as Record<string, unknown>
       } catch (e2) {
         throw new VMModuleError(`cannot load ${vmModule}: ${oneLine(e2)}`)
       }

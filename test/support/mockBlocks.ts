@@ -3,14 +3,13 @@
  * state that goes with them, and helpers that run a block on an executor and compare the
  * outcome (outputs + state diff, or the failing transaction) with the sequential reference.
  */
-import fc from 'fast-check'
+import type fc from 'fast-check'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MapBaseState } from '../../src/executor/baseState.js'
 import type { BlockExecutor, BlockJob } from '../../src/executor/engine.js'
 import { TransactionVMError } from '../../src/executor/blockstm.js'
-import { mockBaseEntries, mockKey, type MockBlock, type MockOp, type MockTx } from '../../src/mock/mockVm.js'
-import { encodeNumeric } from '../../src/mvmemory/numeric.js'
+import { mockKey } from '../../src/mock/mockVm.js'
+import { mockBlocks, type BlockCase, type MockBlockOptions } from '../../src/testing/mockBlocks.js'
 import { lastExecution, resetExecution } from './progress.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -21,124 +20,13 @@ export const TRACKED_MOCK_VM = resolve(here, 'trackedMockVm.ts')
 /** Absolute path of the instrumented VM module of the scheduler tests. */
 export const INSTRUMENTED_VM = resolve(here, 'instrumentedVm.ts')
 
-/** Which keys of the universe the pre-block state holds. */
-export type Presence =
-  | { kind: 'none' }
-  | { kind: 'all' }
-  | { kind: 'even' }
-  | { kind: 'mod'; m: number; r: number } // k % m < r
-  /** Every key present with a value ≥ 2^72 (for blocks with negative deltas). */
-  | { kind: 'wide' }
-
-export interface BlockCase {
-  block: MockBlock
-  presence: Presence
-}
-
-export function presentFn(p: Presence): (k: number) => boolean {
-  switch (p.kind) {
-    case 'none':
-      return () => false
-    case 'all':
-    case 'wide':
-      return () => true
-    case 'even':
-      return (k) => k % 2 === 0
-    case 'mod':
-      return (k) => k % p.m < p.r
-  }
-}
-
-export function baseEntries(c: BlockCase): Array<[Uint8Array, Uint8Array]> {
-  const entries = mockBaseEntries(c.block.keyCount, presentFn(c.presence))
-  if (c.presence.kind !== 'wide') return entries
-  return entries.map(([k], i) => [k, encodeNumeric((1n << 72n) + BigInt(i) * 0x1_0000_0001n)])
-}
-
-export function baseState(c: BlockCase): MapBaseState {
-  return new MapBaseState(baseEntries(c))
-}
-
-export function jobOf(c: BlockCase): BlockJob {
-  return { txCount: c.block.txs.length, payload: c.block, base: baseState(c) }
-}
-
-export interface ArbOptions {
-  /** Smallest and largest number of transactions (default 1..150). */
-  minTxs?: number
-  maxTxs?: number
-  /** Allow `throw` ops (VM failures that fail the block). Default true (in some blocks). */
-  throws?: boolean
-  /** Allow negative delta amounts (invalid: the transaction executing one fails the block). */
-  negativeDeltas?: boolean
-  /** The pre-state: every key present with a value ≥ 2^72 (multi-byte folds). */
-  wide?: boolean
-}
-
-const keyCountArb: fc.Arbitrary<number> = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(2) }, // everything conflicts
-  { weight: 3, arbitrary: fc.integer({ min: 3, max: 12 }) },
-  { weight: 3, arbitrary: fc.integer({ min: 13, max: 300 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 1000, max: 5000 }) }, // few conflicts
-)
-
-const presenceArb: fc.Arbitrary<Presence> = fc.oneof(
-  fc.constant<Presence>({ kind: 'none' }),
-  fc.constant<Presence>({ kind: 'all' }),
-  fc.constant<Presence>({ kind: 'even' }),
-  fc.record({ kind: fc.constant('mod' as const), m: fc.integer({ min: 2, max: 7 }), r: fc.integer({ min: 1, max: 6 }) }),
-)
-
-function opArb(keyCount: number, throws: boolean, negative: boolean): fc.Arbitrary<MockOp> {
-  const k = fc.integer({ min: 0, max: keyCount - 1 })
-  const amount = negative
-    ? fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 40 }))
-    : fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2 ** 40 }))
-  const ops: Array<fc.WeightedArbitrary<MockOp>> = [
-    { weight: 8, arbitrary: fc.record({ op: fc.constant('read' as const), k, dynamic: fc.boolean() }) },
-    {
-      weight: 6,
-      arbitrary: fc.record({ op: fc.constant('write' as const), k, salt: fc.integer({ min: 0, max: 0xffff }), dynamic: fc.boolean() }),
-    },
-    { weight: 4, arbitrary: fc.record({ op: fc.constant('delta' as const), k, amount, dynamic: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('revert' as const), m: fc.integer({ min: 2, max: 9 }) }) },
-    { weight: 3, arbitrary: fc.record({ op: fc.constant('delay' as const), kind: fc.constantFrom('macro' as const, 'micro' as const) }) },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('work' as const), us: fc.integer({ min: 1, max: 30 }) }) },
-  ]
-  if (throws) ops.push({ weight: 1, arbitrary: fc.record({ op: fc.constant('throw' as const), m: fc.integer({ min: 3, max: 120 }) }) })
-  return fc.oneof(...ops)
-}
-
-function txArb(keyCount: number, throws: boolean, negative: boolean): fc.Arbitrary<MockTx> {
-  return fc.record({ ops: fc.array(opArb(keyCount, throws, negative), { minLength: 1, maxLength: 8, size: 'max' }) })
-}
-
-/** Random mock blocks with their pre-state. */
+// The arbitraries live in the determinism kit (src/testing/mockBlocks.ts); `blockCaseArb`
+// keeps this file's historical default of no dependency hints (the oracle predictor does not
+// record `dependOn`).
+export { baseEntries, baseState, jobOf, presentFn, type BlockCase, type Presence } from '../../src/testing/mockBlocks.js'
+export type ArbOptions = MockBlockOptions
 export function blockCaseArb(opts: ArbOptions = {}): fc.Arbitrary<BlockCase> {
-  const minTxs = opts.minTxs ?? 1
-  const maxTxs = opts.maxTxs ?? 150
-  const negative = opts.negativeDeltas ?? false
-  return fc
-    .record({
-      keyCount: keyCountArb,
-      // Roughly one block in five may contain VM failures.
-      throwing: opts.throws === false ? fc.constant(false) : fc.integer({ min: 0, max: 4 }).map((x) => x === 0),
-      presence: opts.wide ? fc.constant<Presence>({ kind: 'wide' }) : presenceArb,
-      big: fc.boolean(),
-    })
-    .chain(({ keyCount, throwing, presence, big }) =>
-      fc.record({
-        block: fc.record({
-          keyCount: fc.constant(keyCount),
-          txs: fc.array(txArb(keyCount, throwing, negative), {
-            minLength: minTxs,
-            maxLength: big ? maxTxs : Math.min(maxTxs, Math.max(minTxs, 12)),
-            size: 'max',
-          }),
-        }),
-        presence: fc.constant(presence),
-      }),
-    )
+  return mockBlocks({ hints: false, ...opts })
 }
 
 // ---------------------------------------------------------------------------------------
