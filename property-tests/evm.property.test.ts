@@ -128,7 +128,7 @@ describe.skipIf(!LONG)('EVM long run (BLOCKSTM_LONG_RUN=1)', () => {
     expect(divergences).toEqual([])
   }, 6 * 3600_000)
 
-  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
+  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
   const mainnet = join(root, 'mainnet')
   it.skipIf(!existsSync(mainnet))('every mainnet fixture 3 times at threads 1, 2 and 4', async () => {
     const dirs = readdirSync(mainnet).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b))

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path'
 import { createEvmExecutor, loadBlockFixture } from '../src/evm/index.js'
 import { WorkerPool } from '../src/executor/workerPool.js'
 
-const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'), 'mainnet')
+const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'), 'mainnet')
 let t0 = 0
 let sentAt = 0
 let answeredAt = 0

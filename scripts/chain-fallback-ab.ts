@@ -10,7 +10,7 @@
 import { join, resolve } from 'node:path'
 import { createEvmExecutor, loadBlockFixture, type EvmExecutor, type ExecuteBlockArgs } from '../src/evm/index.js'
 
-const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'), 'mainnet')
+const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'), 'mainnet')
 const N = Number(process.env.N ?? 9)
 const W = Number(process.env.W ?? 3)
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!

@@ -6,7 +6,7 @@
  * engine is not run again (the battery resumes after an interruption).
  *
  *   npx tsx scripts/conformance.ts <out.jsonl> <dir-or-file>... [--engines reference,sequential,blockstm1,blockstm2]
- *   npx tsx scripts/conformance.ts --summary <out.jsonl> [<root>]   # per-folder and total counts (markdown)
+ *   npx tsx scripts/conformance.ts --summary <a.jsonl,b.jsonl> [<root>]   # per-folder and total counts (markdown), files not run
  *   npx tsx scripts/conformance.ts --times <fixtures-root> <out.jsonl>...  # test/support/ethtest-times.json
  *
  * `--times` writes, per file (relative to the fixtures root), the CPU milliseconds the CI sample
@@ -36,7 +36,7 @@ interface Line {
 }
 
 const args = process.argv.slice(2)
-if (args[0] === '--summary') summary(args[1]!, args[2])
+if (args[0] === '--summary') summary(args[1]!.split(','), args[2])
 else if (args[0] === '--times') times(args[1]!, args.slice(2))
 else await run()
 
@@ -85,8 +85,16 @@ async function run(): Promise<void> {
   for (const ex of executors.values()) await ex.close()
 }
 
-function summary(file: string, root?: string): void {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line)
+function summary(outs: string[], root?: string): void {
+  const seen = new Set<string>()
+  const lines = outs
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line))
+    .filter((l) => {
+      const k = `${l.engine}|${l.file}`
+      if (seen.has(k)) return false
+      seen.add(k)
+      return root === undefined || !relative(root, l.file).startsWith('..')
+    })
   const base = root ?? commonDir(lines.map((l) => l.file))
   const engines: EngineName[] = ['reference', 'sequential', 'blockstm1', 'blockstm2']
   const folders = new Map<string, Map<EngineName, { files: number; tests: number; passed: number; failed: number; skipped: number; ms: number }>>()
@@ -106,11 +114,11 @@ function summary(file: string, root?: string): void {
     add(relative(base, dirname(l.file)), l)
     add('(all)', l)
   }
-  console.log(`| folder | files | tests | ${engines.map((e) => `${e} passed/failed/skipped (s)`).join(' | ')} |`)
+  console.log(`| folder | files | tests | ${engines.map((e) => `${e} passed/failed/skipped`).join(' | ')} |`)
   console.log(`|---|---:|---:|${engines.map(() => '---:').join('|')}|`)
   for (const [folder, m] of [...folders].sort(([a], [b]) => (a === '(all)' ? 1 : b === '(all)' ? -1 : a.localeCompare(b)))) {
-    const any = [...m.values()][0]!
-    console.log(`| ${folder} | ${any.files} | ${any.tests} | ${engines.map((e) => { const c = m.get(e); return c === undefined ? '–' : `${c.passed}/${c.failed}/${c.skipped} (${Math.round(c.ms / 1000)})` }).join(' | ')} |`)
+    const any = [...m.values()].reduce((a, b) => (b.files > a.files ? b : a))
+    console.log(`| ${folder} | ${any.files} | ${any.tests} | ${engines.map((e) => { const c = m.get(e); return c === undefined ? '–' : c.files < any.files ? `${c.passed}/${c.failed}/${c.skipped} (${c.files} files)` : `${c.passed}/${c.failed}/${c.skipped}` }).join(' | ')} |`)
   }
   const bad = new Map<string, Map<EngineName, string | undefined>>()
   for (const l of lines) for (const f of l.failures) {
@@ -121,6 +129,18 @@ function summary(file: string, root?: string): void {
   if (bad.size > 0) {
     console.log('\nFailures (engine: reason):')
     for (const [k, m] of bad) console.log(`- ${k}: ${[...m].map(([e, r]) => `${e}: ${r}`).join('; ')}`)
+  }
+  if (root !== undefined) {
+    const missing = new Map<string, EngineName[]>()
+    for (const f of listFixtureFiles([root])) {
+      const not = engines.filter((e) => !seen.has(`${e}|${f}`))
+      if (not.length > 0) missing.set(relative(root, f), not)
+    }
+    if (missing.size > 0) {
+      const byFolder = new Map<string, number>()
+      for (const f of missing.keys()) byFolder.set(dirname(f), (byFolder.get(dirname(f)) ?? 0) + 1)
+      console.log(`\nNot run on every engine: ${missing.size} files (${[...byFolder].map(([d, n]) => `${d} ${n}`).join(', ')})`)
+    }
   }
 }
 

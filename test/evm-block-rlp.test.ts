@@ -95,7 +95,7 @@ describe('encodeBlock equals block.serialize()', () => {
     expect(bytesToHex(encodeBlock(block))).toBe(bytesToHex(block.serialize()))
   })
 
-  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
+  const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
   const mainnet = join(root, 'mainnet')
   const have = existsSync(mainnet)
   if (!have) console.warn(`evm-block-rlp: no fixtures at ${mainnet} (set BLOCKSTM_FIXTURES); skipping`)

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { createEvmExecutor, loadBlockFixture, type EvmBlockResult } from '../src/evm/index.js'
 import { normalizePost, runReference } from './evm-reference.js'
 
-const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
+const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
 const mainnet = join(root, 'mainnet')
 const have = existsSync(mainnet)
 if (!have) console.warn(`evm-mainnet: no fixtures at ${mainnet} (set BLOCKSTM_FIXTURES); skipping`)

@@ -17,7 +17,7 @@ import { createSequentialExecutor } from '../src/executor/engine.js'
 import { createEvmStaticBatchEngine, evmEngineJob, TXVM_MODULE } from '../src/evm/staticBatch.js'
 import type { StaticBatchExecutor } from '../src/planner/engine.js'
 
-const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
+const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
 const mainnet = join(root, 'mainnet')
 const have = existsSync(mainnet)
 if (!have) console.warn(`planner-mainnet: no fixtures at ${mainnet} (set BLOCKSTM_FIXTURES); skipping`)

@@ -18,6 +18,9 @@ import { blocks as bankBlocks } from '../examples/bank.js'
 import { EVM_VM_MODULE, evmCases, evmJob } from '../src/testing/evmVm.js'
 import { nonePredictor } from '../src/planner/predictors.js'
 import type { Fault } from './support/kitFaultyVm.js'
+import { createTransactionVM } from '../src/testing/delayingVm.js'
+import { pauseFor, prng, type DelayPlan } from '../src/testing/delays.js'
+import { MOCK_VM_MODULE } from '../src/testing/index.js'
 
 const root = resolve(import.meta.dirname, '..')
 const FAULTY_VM = resolve(root, 'test/support/kitFaultyVm.ts')
@@ -130,5 +133,47 @@ describe('the kit catches nondeterminism that only shows under parallel executio
     const err = await divergence(checkDeterminism({ ...faulty('instance'), runs: 60, threads: [2], seed: 3 }))
     expect((err.block as MockBlockCase).block.txs.length).toBeLessThanOrEqual(6)
     console.log(err.message)
+  })
+})
+
+describe("the kit's wrapping view (src/testing/delayingVm.ts)", () => {
+  const block = { keyCount: 4, txs: [{ ops: Array.from({ length: 40 }, (_, k) => ({ op: 'read' as const, k: k % 4 })) }] }
+  /** A plain view over `values`, counting reads; `read` throws `signal` when given. */
+  function plainView(signal?: unknown) {
+    const view = {
+      reads: 0,
+      read(k: Uint8Array) {
+        view.reads++
+        if (signal !== undefined) throw signal
+        return Uint8Array.of(k[4]! + 1)
+      },
+      write() {},
+      addDelta() {},
+      dependOn() {},
+    }
+    return view
+  }
+  const payload = (delays: DelayPlan | null, seed = 1) => ({ kit: { vmModule: MOCK_VM_MODULE, delays, seed }, payload: block })
+
+  it('pauses around reads without changing what the VM sees, and passes the engine signal through', async () => {
+    const plain = await (await createTransactionVM(payload(null), 0)).execute(0, plainView())
+    const paused = await (await createTransactionVM(payload({ probability: 1, maxSpinUs: 5, maxSleepMs: 1 }), 0)).execute(0, plainView())
+    expect(paused).toEqual(plain)
+    // A read that throws (the engine's dependency signal) rejects the paused read with the same object.
+    const signal = { name: 'DependencySignal' }
+    const e = await (await createTransactionVM(payload({ probability: 1, maxSpinUs: 5, maxSleepMs: 1 }), 0)).execute(0, plainView(signal)).catch((x: unknown) => x)
+    expect(e).toBe(signal)
+  })
+
+  it('pauses at about the planned rate, in a pattern fixed by the seed', () => {
+    const pattern = (seed: number) => {
+      const rnd = prng(seed)
+      return Array.from({ length: 400 }, () => (pauseFor(rnd, { probability: 0.25, maxSpinUs: 0, maxSleepMs: 0 }) === undefined ? 0 : 1)).join('')
+    }
+    expect(pattern(5)).toBe(pattern(5))
+    expect(pattern(5)).not.toBe(pattern(6))
+    const rate = [...pattern(5)].filter((c) => c === '1').length / 400
+    expect(rate).toBeGreaterThan(0.15)
+    expect(rate).toBeLessThan(0.35)
   })
 })

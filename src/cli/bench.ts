@@ -11,8 +11,8 @@
  *
  * Exit status: 0 success, 1 results differ, 2 bad input (one-line message).
  */
+import { mainnetFixturesDir } from '../evm/fixtureDirs.js'
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import type CliProgress from 'cli-progress'
 import { requireOptional } from '../optional.js'
@@ -54,8 +54,7 @@ interface BenchOpts {
 }
 
 function defaultMainnetDir(): string {
-  const root = process.env.BLOCKSTM_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures', import.meta.url))
-  return resolve(root, 'mainnet')
+  return mainnetFixturesDir()
 }
 
 function parseEngines(s: string | undefined, dflt: BenchEngineName[], predictor?: string): BenchEngineName[] {
@@ -303,7 +302,7 @@ export function registerBenchCommand(program: Command): void {
     .description('time engines (sequential, blockstm, ideal, ethereumjs) on the same EVM block and check that their results are identical')
     .option('--workload <kind>', `generated block: ${WORKLOAD_KINDS.join(', ')}`)
     .option('--block <dir>', 'a block fixture directory (block.json, prestate.json)')
-    .option('--mainnet [dir]', 'every block of a fixtures directory (default ../shared/fixtures/mainnet)')
+    .option('--mainnet [dir]', 'every block of a fixtures directory (default $BLOCKSTM_FIXTURES/mainnet, else the repository\'s fixtures/mainnet)')
     .option('--scaling', 'time/tx of erc20 blocks of --sizes transactions, conflict-free accounts')
     .option('--memory', 'peak RSS per engine, each engine in its own child process (with --workload or --block)')
     .option('--txs <n>', 'transactions of a generated block', positiveInt('--txs'), 2000)

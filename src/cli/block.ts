@@ -45,16 +45,6 @@ function parsePredictor(v: string): EvmPredictorName {
 
 /** Runs the command; returns the exit code. */
 export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<number> {
-  let fixture
-  try {
-    fixture = await loadBlockFixture(dir)
-  } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`)
-      return 2
-    }
-    throw e
-  }
   const threads = opts.engine === 'sequential' ? 1 : opts.threads
   if (opts.timeline !== undefined && opts.engine !== 'blockstm') {
     process.stderr.write('error: --timeline needs --engine blockstm\n')
@@ -67,9 +57,25 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
     ...(opts.timeline !== undefined ? { trace: true, minParallelTxs: 0 } : {}),
     ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
   })
+  // The engine's workers start (and load the EVM) while this thread reads the fixture.
+  const started = ex.start()
+  started.catch(() => {})
+  let fixture
+  try {
+    fixture = await loadBlockFixture(dir)
+  } catch (e) {
+    await started.catch(() => {})
+    await ex.close()
+    if (e instanceof InputError) {
+      process.stderr.write(`error: ${e.message}\n`)
+      return 2
+    }
+    throw e
+  }
   const start = performance.now()
   let r
   try {
+    await started
     r = await ex.executeBlock({
       block: fixture.block,
       preState: fixture.preState,

@@ -8,12 +8,14 @@
  * an unreadable --merge file (one line on stderr).
  */
 import type { Command } from 'commander'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { summarize } from '../report/summary.js'
 import { runReport } from '../report/run.js'
 import { summaryTable, toTable, writeReport } from '../report/output.js'
 import { MergeInputError, readMerged } from '../report/merge.js'
 import { fullLevels, latencyPoints, MAINNET_GAS, profileGrid } from '../report/grid.js'
-import type { BlockSpec, ReportOptions, ReportProfile, SchedulerName } from '../report/types.js'
+import type { BlockSpec, ReportData, ReportOptions, ReportProfile, SchedulerName } from '../report/types.js'
 import { WORKLOAD_KINDS, type WorkloadKind } from '../workloads/types.js'
 import { EVM_PREDICTORS, type EvmPredictorName } from '../evm/predictors.js'
 import { positiveInt, UsageError } from './util.js'
@@ -62,6 +64,7 @@ interface ReportCliOptions {
   latencyTxs?: string
   merge?: string[]
   fixtures?: string
+  from?: string
   rounds?: string
   warmup?: string
   json?: boolean
@@ -113,6 +116,20 @@ export function reportOptions(o: ReportCliOptions): ReportOptions {
   return opts
 }
 
+/** An earlier run's results.json (and timeline.json beside it, when present). */
+function loadResults(file: string): ReportData {
+  let data: ReportData
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8')) as ReportData
+  } catch (e) {
+    throw new UsageError(`--from ${file}: cannot read a results.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
+  }
+  if (!Array.isArray(data.rows) || !Array.isArray(data.latency) || typeof data.machine !== 'object') throw new UsageError(`--from ${file}: not a report's results.json`)
+  const tl = join(dirname(file), 'timeline.json')
+  if (existsSync(tl)) data.timeline = JSON.parse(readFileSync(tl, 'utf8')) as ReportData['timeline']
+  return data
+}
+
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
@@ -131,9 +148,10 @@ export function registerReportCommand(program: Command): void {
     .option('--latency <list|none>', 'latency-model contention levels K (accounts), or none')
     .option('--latency-txs <n>', 'transactions per latency-model block')
     .option('--merge <file>', "a many-core run to add: a report's results.json or `blockstm bench --threads 1,2,… --json` output (repeatable)", (v: string, acc: string[] = []) => [...acc, v])
+    .option('--from <results.json>', "write the report of an earlier run's results.json (timeline.json beside it) instead of running, e.g. to add --merge files")
     .option('--warmup <n>', 'warm-up rounds per block')
     .option('--rounds <n>', 'timed rounds per block (median reported)')
-    .option('--fixtures <dir>', 'fixtures root (default $BLOCKSTM_FIXTURES or ../shared/fixtures)')
+    .option('--fixtures <dir>', 'fixtures root holding mainnet/ (default $BLOCKSTM_FIXTURES, else the repository\'s fixtures/)')
     .option('--json', 'print the results as JSON instead of the tables')
     .action(async (o: ReportCliOptions) => {
       const opts = reportOptions(o)
@@ -144,8 +162,16 @@ export function registerReportCommand(program: Command): void {
         if (e instanceof MergeInputError) throw new UsageError(e.message)
         throw e
       }
-      const data = await runReport({ ...opts, log: (l) => process.stderr.write(l + '\n') })
-      data.command = `blockstm ${process.argv.slice(2).join(' ')}`
+      let data: ReportData
+      if (o.from !== undefined) {
+        data = loadResults(o.from)
+        data.merged = [...data.merged, ...(opts.merge ?? []).flatMap((f) => readMerged(f))]
+        data.options.merge = [...data.options.merge, ...(opts.merge ?? [])]
+        data.summary = summarize(data)
+      } else {
+        data = await runReport({ ...opts, log: (l) => process.stderr.write(l + '\n') })
+        data.command = `blockstm ${process.argv.slice(2).join(' ')}`
+      }
       const out = resolve(String(o.out))
       const w = await writeReport(data, out)
       if (o.json) process.stdout.write(JSON.stringify({ summary: data.summary, rows: data.rows, latency: data.latency }) + '\n')

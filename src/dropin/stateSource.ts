@@ -9,16 +9,17 @@
  *   per code and per slot, per block; answers are kept for the block (`values`), so that a
  *   location already fetched is answered synchronously;
  * - values follow the binding's encodings (keys.ts): absent for a missing account, a zero
- *   nonce or balance, empty code and zero slots; every pre-block storage epoch is 0;
+ *   nonce or balance, empty code and zero slots; every pre-block storage epoch is 0; the
+ *   STORAGE flag is set when the account's storage root is not the empty trie's;
  * - `set` (the pre-block system operations' writes) overrides the state manager for the block;
  * - nothing is ever written to the state manager here (commit.ts does that, after the block).
  */
-import { Address, KECCAK256_NULL, bytesToBigInt, equalsBytes, type Account } from '@ethereumjs/util'
+import { Address, KECCAK256_NULL, KECCAK256_RLP, bytesToBigInt, equalsBytes, type Account } from '@ethereumjs/util'
 import type { StateManagerInterface } from '@ethereumjs/common'
 import type { BaseState, LocationKey, LocationValue } from '../executor/types.js'
 import { keyToString } from '../executor/keys.js'
 import { BaseStateReadError } from '../executor/baseState.js'
-import { EXISTS_VALUE, TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, encodeNumeric, encodeSlot } from '../evm/keys.js'
+import { EXISTS_VALUE, TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, TAG_STORAGE, encodeNumeric, encodeSlot } from '../evm/keys.js'
 
 /** How the block read the caller's state. */
 export interface SourceStats {
@@ -99,6 +100,11 @@ export class StateManagerSource implements BaseState {
       }
       case TAG_EPOCH:
         return undefined
+      case TAG_STORAGE: {
+        // Whether the account's storage is non-empty (EIP-7610's collision check).
+        const a = await this.account(address)
+        return a !== undefined && !equalsBytes(a.storageRoot, KECCAK256_RLP) ? EXISTS_VALUE : undefined
+      }
       case TAG_SLOT: {
         // A state manager may refuse storage reads of a missing account: none to read then.
         if ((await this.account(address)) === undefined) return undefined

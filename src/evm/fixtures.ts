@@ -5,12 +5,14 @@
  * Invariants:
  * - The hardfork is chosen from the block number AND timestamp on the mainnet schedule
  *   (Paris from block 15537394, Shanghai/Cancun/Prague by timestamp).
+ * - A file `x.json` may be stored brotli-compressed as `x.json.br` (read when `x.json` is absent).
  * - Every malformed input raises an {@link InputError} naming the file and the problem.
  * - BLOCKHASH is answered only from block_hashes.json (chain.ts): a block that asks for a
  *   hash the file lacks is rejected, never given an invented one.
  */
 import { readFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { brotliDecompressSync } from 'node:zlib'
 import type { Common } from '@ethereumjs/common'
 import { type Block, createBlockFromRPC } from '@ethereumjs/block'
 import { InputError } from './errors.js'
@@ -21,11 +23,17 @@ export type { BlockHashes } from './chain.js'
 
 const HEX_QUANTITY = /^0x[0-9a-fA-F]+$/
 
+/** `file` exists, plain or brotli-compressed (`file.br`, as the repository keeps its mainnet blocks). */
+function existsJSON(file: string): boolean {
+  return existsSync(file) || existsSync(`${file}.br`)
+}
+
 function readJSON(file: string): unknown {
-  if (!existsSync(file)) throw new InputError(file, 'file not found')
+  const plain = existsSync(file)
+  if (!plain && !existsSync(`${file}.br`)) throw new InputError(file, 'file not found')
   let text: string
   try {
-    text = readFileSync(file, 'utf8')
+    text = plain ? readFileSync(file, 'utf8') : brotliDecompressSync(readFileSync(`${file}.br`)).toString('utf8')
   } catch (e) {
     throw new InputError(file, `cannot read: ${(e as Error).message}`)
   }
@@ -148,7 +156,7 @@ export async function loadBlockFixture(dir: string): Promise<BlockFixture> {
   const preState = loadPreState(join(dir, 'prestate.json'))
   let blockHashes: BlockHashes = new Map()
   for (const f of [join(dir, 'block_hashes.json'), join(dirname(dir), 'block_hashes.json')]) {
-    if (existsSync(f)) {
+    if (existsJSON(f)) {
       blockHashes = parseBlockHashes(readJSON(f), f)
       break
     }

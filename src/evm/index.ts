@@ -34,6 +34,10 @@ export function createEvmExecutor(opts: EvmExecutorOptions = {}): EvmExecutor {
       engine ??= makeEngine(opts)
       return executeBlock(await engine, systemVMs, opts, args)
     },
+    async start() {
+      engine ??= makeEngine(opts)
+      await engine
+    },
     async close() {
       if (engine !== undefined) await (await engine).close()
     },

@@ -174,5 +174,11 @@ export interface EvmExecutor {
   readonly engine: EngineName
   readonly threads: number
   executeBlock(args: ExecuteBlockArgs): Promise<EvmBlockResult>
+  /**
+   * Starts the engine now instead of at the first block: Block-STM's worker threads start and
+   * load the EVM while the caller prepares its first block (a cold process then loses less
+   * time to start-up). Optional; `close()` stops what it started.
+   */
+  start(): Promise<void>
   close(): Promise<void>
 }

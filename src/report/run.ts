@@ -15,6 +15,7 @@
  * (every engine on a small mixed block) comes first, so that one warm-up round per block
  * suffices.
  */
+import { fixturesRoot as defaultFixturesRoot } from '../evm/fixtureDirs.js'
 import { existsSync, readdirSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -66,7 +67,7 @@ const canon = (x: unknown) =>
 const canonResult = (r: BlockResult<unknown>) => canon(r.outputs) + '|' + canon(r.writes)
 
 export function fixturesRoot(opt?: string): string {
-  return resolve(opt ?? process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures'))
+  return opt !== undefined ? resolve(opt) : defaultFixturesRoot()
 }
 
 /** The mainnet fixture numbers a report runs: a list as given, the first N of the default choice, or all. */

@@ -5,7 +5,7 @@
  * speedup (median over the class's blocks, with min and max) at the largest local thread
  * count. Pure: computed from the rows, so a test can recompute it.
  */
-import { CLASS_NAMES, type LatencyRow, type ReportData, type ReportRow, type SummaryCell, type SummaryRow, type WorkloadClass } from './types.js'
+import { CLASS_NAMES, type LatencyRow, type MergedRow, type ReportData, type ReportRow, type SummaryCell, type SummaryRow, type WorkloadClass } from './types.js'
 import { SEED_CLAIMS } from './grid.js'
 
 export function median(xs: number[]): number {
@@ -53,7 +53,19 @@ function blockRow(key: string, title: string, claim: string, rows: ReportRow[], 
     cells: cs,
     best: best(cs),
     note,
+    manyCore: '',
   }
+}
+
+/** The merged rows of these blocks at the file's largest thread count: `16 threads (machine): engine median×, …`. */
+function manyCore(blocks: Set<string>, merged: MergedRow[]): string {
+  const xs = merged.filter((r) => blocks.has(r.block) && Number.isFinite(r.speedup))
+  if (xs.length === 0) return ''
+  const t = Math.max(...xs.map((r) => r.threads))
+  const at = xs.filter((r) => r.threads === t)
+  const engines = [...new Set(at.map((r) => r.engine))]
+  const parts = engines.map((e) => `${e} ${median(at.filter((r) => r.engine === e).map((r) => r.speedup)).toFixed(2)}×`)
+  return `${t} threads (${at[0]!.machine}, ${new Set(at.map((r) => r.block)).size} of ${blocks.size} blocks): ${parts.join(', ')}`
 }
 
 function latencyRow(cls: WorkloadClass, rows: LatencyRow[]): SummaryRow | undefined {
@@ -77,11 +89,12 @@ function latencyRow(cls: WorkloadClass, rows: LatencyRow[]): SummaryRow | undefi
     threads,
     cells: cs,
     best: best(cs),
+    manyCore: '',
     note: `mock p2p transactions, ${xs[0]!.latencyUs} µs awaited per transaction, Block-STM ${threads} threads × ${lanes} lanes; bound = min(executions in flight, work / critical path); the planner runs one transaction per thread at a time (its own bound: min(${threads}, work / critical path))`,
   }
 }
 
-export function summarize(data: Pick<ReportData, 'rows' | 'latency'>): SummaryRow[] {
+export function summarize(data: Pick<ReportData, 'rows' | 'latency'> & { merged?: MergedRow[] }): SummaryRow[] {
   const threads = Math.max(1, ...data.rows.map((r) => r.threads))
   const wl = data.rows.filter((r) => r.source === 'workload')
   const out: Array<SummaryRow | undefined> = []
@@ -92,5 +105,14 @@ export function summarize(data: Pick<ReportData, 'rows' | 'latency'>): SummaryRo
   }
   out.push(blockRow('mainnet', 'mainnet fixtures', SEED_CLAIMS.mainnet!, data.rows.filter((r) => r.source === 'mainnet'), threads, 'real blocks with their pre-state'))
   for (const cls of ['independent', 'partial', 'dependent'] as const) out.push(latencyRow(cls, data.latency))
-  return out.filter((r): r is SummaryRow => r !== undefined)
+  const rows = out.filter((r): r is SummaryRow => r !== undefined)
+  const merged = data.merged ?? []
+  if (merged.length > 0) {
+    for (const s of rows) {
+      if (s.key.startsWith('latency')) continue
+      const blocks = new Set(data.rows.filter((r) => (s.key === 'mainnet' ? r.source === 'mainnet' : r.source === 'workload' && r.class === s.key)).map((r) => r.block))
+      s.manyCore = manyCore(blocks, merged)
+    }
+  }
+  return rows
 }

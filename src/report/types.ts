@@ -200,6 +200,8 @@ export interface SummaryRow {
   /** The engine with the highest median, and its median. */
   best: string
   note: string
+  /** Figures merged from another machine for the same blocks, at its largest thread count ('' when none). */
+  manyCore: string
 }
 
 export interface ReportData {

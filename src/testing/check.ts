@@ -190,14 +190,12 @@ export async function createDeterminismChecker<T = BlockCase>(opts: CheckOptions
   }
   const predict: Predict = (job) => userPredict!({ ...job, payload: (job.payload as KitPayload).payload }, { seed: predictSeed })
 
-  const executors: BlockExecutor[] = []
-  try {
-    for (const c of configs) {
-      if (engine === 'static-batch') {
-        executors.push(await createStaticBatchExecutor({ threads: c.threads, vmModule: DELAYING_VM, predict, predictor: 'kit' }))
-      } else {
-        executors.push(
-          await createBlockSTMExecutor({
+  // Started together: worker start-up (loading the VM in every thread) dominates short checks.
+  const started = await Promise.allSettled(
+    configs.map((c): Promise<BlockExecutor> =>
+      engine === 'static-batch'
+        ? createStaticBatchExecutor({ threads: c.threads, vmModule: DELAYING_VM, predict, predictor: 'kit' })
+        : createBlockSTMExecutor({
             minParallelTxs: 0,
             onWorkerFailure: 'throw',
             ...opts.options,
@@ -206,12 +204,13 @@ export async function createDeterminismChecker<T = BlockCase>(opts: CheckOptions
             lanes: c.lanes,
             vmModule: DELAYING_VM,
           }),
-        )
-      }
-    }
-  } catch (e) {
+    ),
+  )
+  const executors = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const failedStart = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failedStart !== undefined) {
     for (const ex of executors) await ex.close()
-    throw e
+    throw failedStart.reason
   }
 
   const report: DeterminismReport = {
