@@ -22,20 +22,20 @@ t() { # label, command... : wall seconds of one run
 }
 A=/tmp/w/devproj; B=/tmp/w/before-proj
 NEW="node $A/node_modules/blockstm-evm/bin/blockstm.js"; OLD="node $B/node_modules/blockstm-evm/bin/blockstm.js"
-for i in 1 2 3; do
+for i in $(seq ${ROUNDS:-3}); do
   t node-e0 node -e 0
   t new-version $NEW --version
   t new-help $NEW --help
   t old-help $OLD --help
 done
-for i in 1 2 3; do
+for i in $(seq ${ROUNDS:-3}); do
   cd $A
   t new-blockstm-t2 $NEW block erc20 --engine blockstm --threads 2 --json
   t new-sequential $NEW block erc20 --engine sequential --json
+  if [ $i -le ${RB:-2} ]; then t runblock node runblock-baseline.mjs erc20; fi
+  [ $i -le ${OLD:-3} ] || continue
   cd $B
   t old-blockstm-t2 $OLD block erc20 --engine blockstm --threads 2 --json
   t old-sequential $OLD block erc20 --engine sequential --json
-  cd $A
-  if [ $i -le 2 ]; then t runblock node runblock-baseline.mjs erc20; fi
 done
 cat /proc/loadavg >> $OUT/times.txt

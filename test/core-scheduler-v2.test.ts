@@ -33,6 +33,7 @@ import { EXECUTED, EXECUTING, READY_TO_EXECUTE, Task, TASK_EXECUTE, TASK_NONE } 
 import { BlockSTMView, DependencySignal } from '../src/executor/incarnationView.js'
 import { ReadSetCapture } from '../src/validation/readSet.js'
 import { encodeNumeric } from '../src/mvmemory/numeric.js'
+import { Validator } from '../src/validation/validate.js'
 
 const A = Uint8Array.of(0xa)
 const B = Uint8Array.of(0xb)
@@ -42,10 +43,10 @@ const num = (n: number) => encodeNumeric(BigInt(n))
 let seq = 0
 
 /** One block laid out for scheduler v2 (serial fallback off), with a lane simulator. */
-function v2Block(txCount: number, base: Array<[Uint8Array, Uint8Array]> = []) {
+function v2Block(txCount: number, base: Array<[Uint8Array, Uint8Array]> = [], make?: (mem: SharedMemory) => SchedulerV2) {
   const mem = SharedMemory.create(8 * 1024 * 1024, true)
   new BlockLayout(mem).prepare({ txCount, payload: null, base: new MapBaseState(base) }, ++seq, -1, 16, 'v2')
-  const opened = openScheduler(mem)
+  const opened = make !== undefined ? make(mem) : openScheduler(mem)
   if (!(opened instanceof SchedulerV2)) throw new Error('expected scheduler v2')
   const s: SchedulerV2 = opened
   const mv = new MVMemory(mem)
@@ -265,6 +266,56 @@ describe('scheduler v2: commits in order', () => {
     expect(b.handedOut()).toEqual([1])
     b.read(1, [A])
     b.finish(1)
+    expect(b.s.commitIndex()).toBe(2)
+    expect(b.s.done()).toBe(true)
+  })
+})
+
+describe('scheduler v2: a push-abort racing the committer', () => {
+  it('the committer that finds a transaction stale does not abort it again after the writer has (regression)', () => {
+    // A writer is EXECUTED (so committable) just before it pushes its aborts. Forced order:
+    // tx 0 finishes → [another thread: the committer commits tx 0, reads tx 1 EXECUTED and
+    // starts validating it → [tx 0's push aborts tx 1, a lane re-executes it] → validation
+    // fails] → tx 1's new incarnation finishes. Before the fix the committer then aborted
+    // tx 1 blindly, while its new incarnation ran: "finished while not executing".
+    let b: ReturnType<typeof v2Block>
+    let stage = 0
+    class Racing extends SchedulerV2 {
+      override startAbort(tx: number, incarnation: number, by: number): boolean {
+        if (stage === 0) {
+          stage = 1
+          ;(this as unknown as { tryCommit(): void }).tryCommit() // the other thread's commit pass
+        }
+        return super.startAbort(tx, incarnation, by)
+      }
+    }
+    b = v2Block(2, [], (mem) => {
+      const s = new Racing(mem)
+      const real = new Validator(new MVMemory(mem))
+      ;(s as unknown as { validator: { validateReadSet(tx: number): boolean } }).validator = {
+        validateReadSet(tx: number): boolean {
+          const valid = real.validateReadSet(tx)
+          if (tx === 1 && stage === 1) {
+            stage = 2
+            expect(s.startAbort(1, 0, 0)).toBe(true) // tx 0's push, meanwhile
+            expect(b.handedOut()).toEqual([1]) // a lane re-executes tx 1 (incarnation 1)
+          }
+          return valid
+        },
+      }
+      return s
+    })
+    b.start(0)
+    b.start(1)
+    b.read(1, [A])
+    b.finish(1)
+    expect(b.finish(0, [[A, num(1)]])).toEqual([1])
+    expect(stage).toBe(2)
+    expect(b.s.commitIndex()).toBe(1)
+    expect(b.s.status(1)).toBe(EXECUTING)
+    expect(b.s.incarnation(1)).toBe(1)
+    b.read(1, [A])
+    b.finish(1) // threw SchedulerInvariantError before the fix
     expect(b.s.commitIndex()).toBe(2)
     expect(b.s.done()).toBe(true)
   })

@@ -7,7 +7,8 @@
  * All of it takes hours with a JavaScript EVM on a 2-core machine (docs/conformance.md has the
  * full counts per engine), so CI runs a sample chosen against a budget from measured costs
  * (support/ethtestSample.ts): every folder's cheapest file, then more files round-robin over
- * the folders within BUDGET_MS of estimated CPU time (reference + blockstm x2) per root.
+ * the folders within BUDGET_MS of estimated CPU time (reference + blockstm x2) per root; a
+ * folder whose every file costs over 20 s of CPU (VMTests/vmPerformance) is left out and named.
  * BLOCKSTM_LONG_RUN=1 runs every file of both folders. The test logs what it chose.
  *
  * Fixtures: $BLOCKSTM_FIXTURES (default ../shared/fixtures); a missing folder is skipped.
@@ -39,11 +40,11 @@ const mismatches: string[] = []
 
 for (const root of roots) {
   const all = listFixtureFiles([root.dir])
-  const sample = long ? { files: all, estimateMs: NaN, folders: new Set(all.map((f) => dirname(f))).size } : chooseSample(all, fixtures, costs, BUDGET_MS[root.name]!)
+  const sample = long ? { files: all, estimateMs: NaN, folders: new Set(all.map((f) => dirname(f))).size, excluded: [] } : chooseSample(all, fixtures, costs, BUDGET_MS[root.name]!)
   console.info(
     long
       ? `ethtest ${root.name}: BLOCKSTM_LONG_RUN=1, running all ${all.length} files`
-      : `ethtest ${root.name}: a sample of ${sample.files.length} of ${all.length} files covering its ${sample.folders} folders (estimated ${Math.round(sample.estimateMs / 1000)} s of CPU); BLOCKSTM_LONG_RUN=1 runs all`,
+      : `ethtest ${root.name}: a sample of ${sample.files.length} of ${all.length} files from ${sample.folders} folders (estimated ${Math.round(sample.estimateMs / 1000)} s of CPU)${sample.excluded.length > 0 ? `, leaving out ${sample.excluded.join(', ')} (every file over 20 s of CPU)` : ''}; BLOCKSTM_LONG_RUN=1 runs all`,
   )
   const byFolder = new Map<string, string[]>()
   for (const f of sample.files) {

@@ -21,6 +21,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'bench-core', description: 'time sequential, Block-STM and the ideal split on a block of CPU-bound mock transactions', load: async () => (await import('./benchCore.js')).registerBenchCoreCommand },
   { name: 'block', description: 'execute one block fixture directory and check it against its header', load: async () => (await import('./block.js')).registerBlockCommand },
   { name: 'ethtest', description: 'run ethereum/tests BlockchainTests fixtures (files or directories, searched recursively)', load: async () => (await import('./ethtest.js')).registerEthtestCommand },
+  { name: 'chain', description: 'import BlockchainTests through the drop-in runBlock into a persistent state store (--db)', load: async () => (await import('./chain.js')).registerChainCommand },
   { name: 'statetest', description: 'run state tests (execution-spec-tests state_test format): each post entry as a one-transaction block', load: async () => (await import('./statetest.js')).registerStatetestCommand },
   { name: 'bench', description: 'time engines (sequential, blockstm, ideal, ethereumjs) on the same EVM block and check that their results are identical', load: async () => (await import('./bench.js')).registerBenchCommand },
   { name: 'report', description: 'compare the static-batch planner with Block-STM and sequential execution; write tables, charts and index.html', load: async () => (await import('./report.js')).registerReportCommand },

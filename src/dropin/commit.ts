@@ -3,7 +3,8 @@
  * the caller's state manager, as the accounts, code and storage runBlock would have left.
  *
  * Per address, in this order:
- *   - EXISTS false: the account is deleted (nothing else of it is kept);
+ *   - EXISTS false: the account is deleted (nothing else of it is kept); an account neither
+ *     stored nor created by the block (EXISTS absent) is skipped;
  *   - otherwise the account as the state manager holds it, with the nonce and balance of the
  *     diff, is put; a storage epoch in the diff (the block cleared its storage: destruction,
  *     re-creation) clears the stored storage; changed code is put (its hash with it);
@@ -67,7 +68,11 @@ export async function commitDiff(sm: StateManagerInterface, diff: Iterable<[Loca
       await sm.deleteAccount(a.address)
       continue
     }
-    const acc = (await sm.getAccount(a.address)) ?? new Account()
+    const stored = await sm.getAccount(a.address)
+    // Not created by the block (EXISTS unchanged) and not there before: nothing to write
+    // (e.g. a storage epoch bumped on an account that never came to exist).
+    if (stored === undefined && a.exists !== true) continue
+    const acc = stored ?? new Account()
     if (a.nonce !== undefined) acc.nonce = a.nonce
     if (a.balance !== undefined) acc.balance = a.balance
     await sm.putAccount(a.address, acc)

@@ -28,7 +28,7 @@
  */
 import { createBlock, genRequestsRoot, genTransactionsTrieRoot, type Block } from '@ethereumjs/block'
 import { Hardfork, type Common } from '@ethereumjs/common'
-import { Address, bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { Bloom, runBlock, type RunBlockOpts, type RunBlockResult, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { BlockExecutor, ExecutionStats, LocationKey, LocationValue } from '../executor/types.js'
@@ -156,30 +156,23 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
   }
   let engine: Promise<BlockExecutor> | undefined
   const systemVMs = new SystemVMs()
-  /** Canonical hashes by number, as BLOCKHASH read them from a VM's blockchain (per blockchain object). */
-  const hashCache = new WeakMap<object, Map<bigint, Uint8Array>>()
   let busy = false
   let closed = false
 
+  /**
+   * The 256 hashes BLOCKHASH may ask for, from `vm.blockchain.getBlock(number)` as runBlock's
+   * BLOCKHASH reads them (not cached across blocks: the canonical chain may change between
+   * blocks). A missing block fails this block only if a committed transaction asks for it.
+   */
   async function blockHashes(vm: VM, block: Block): Promise<BlockHashes> {
     const chain = vm.blockchain as unknown as { getBlock(n: number): Promise<{ hash(): Uint8Array }> }
-    let cache = hashCache.get(chain)
-    if (cache === undefined) hashCache.set(chain, (cache = new Map()))
-    // A block whose parent is not the one cached at its number follows another branch.
-    const parent = cache.get(block.header.number - 1n)
-    if (parent !== undefined && !equalsBytes(parent, block.header.parentHash)) cache.clear()
-    const c = cache
-    const hashes = await resolveBlockHashes(block.header.number, c, async (n) => {
+    return resolveBlockHashes(block.header.number, undefined, async (n) => {
       try {
-        const h = (await chain.getBlock(Number(n))).hash()
-        c.set(n, h)
-        return h
+        return (await chain.getBlock(Number(n))).hash()
       } catch {
-        return undefined // BLOCKHASH of it fails the block only if a committed transaction asks
+        return undefined
       }
     })
-    for (const n of [...c.keys()]) if (n < block.header.number - 256n) c.delete(n)
-    return hashes
   }
 
   /** Steps 3's execution: the binding's named steps over the caller's state; the block's state diff. */
@@ -248,7 +241,7 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
       const stateRoot = await sm.getStateRoot()
       const tEnd = performance.now()
       const requestsHash = requests !== undefined ? genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256) : undefined
-      const results = txResults(block, common, res, receipts)
+      const results = txResults(common, res, receipts)
       let outBlock = block
       if (runOpts.generate === true) {
         const generated = {
@@ -351,7 +344,7 @@ function checkHeader(vm: VM, block: Block, common: Common, r: BlockReceipts, sta
 }
 
 /** runBlock's per-transaction results, from the engine's outputs (fields the binding does not track are absent). */
-function txResults(block: Block, common: Common, res: TracedBlockResult<EvmTxOutput>, r: BlockReceipts): RunTxResult[] {
+function txResults(common: Common, res: TracedBlockResult<EvmTxOutput>, r: BlockReceipts): RunTxResult[] {
   return r.results.map((t, i) => {
     const out = res.outputs[i]!
     const receipt = r.receipts[i]!
@@ -369,7 +362,6 @@ function txResults(block: Block, common: Common, res: TracedBlockResult<EvmTxOut
     }
     if (t.createdAddress !== undefined) x.createdAddress = createAddressFromString(t.createdAddress)
     if (out.blobGasUsed !== undefined) x.blobGasUsed = out.blobGasUsed
-    void block
     return x as unknown as RunTxResult
   })
 }
@@ -395,6 +387,5 @@ function preimages(vm: VM, block: Block, diff: Array<[LocationKey, LocationValue
   for (const [k] of diff) add(k.slice(1, 21))
   const out = new Map<PrefixedHexString, Uint8Array>()
   for (const a of addrs.values()) out.set(bytesToHex(sm.getAppliedKey(a)), a)
-  void Address
   return out
 }

@@ -58,16 +58,24 @@ export interface EthTestResult {
   ms: number
 }
 
-export type Backend = { kind: 'engine'; executor: EvmExecutor } | { kind: 'reference' }
+export type Backend =
+  | { kind: 'engine'; executor: EvmExecutor }
+  | { kind: 'reference' }
+  /**
+   * State kept by the caller (e.g. the drop-in runBlock on a persistent store): `open` puts the
+   * test's pre-state (under the first fork's Common) wherever the caller keeps state and
+   * returns the operations over it and the genesis state root.
+   */
+  | { kind: 'custom'; open(common: Common, pre: PreState, test: EthTest): Promise<{ ops: StateOps<Uint8Array>; genesisRoot: Uint8Array }> }
 
-interface ChainEntry<S> {
+export interface ChainEntry<S> {
   block: Block
   state: S
   /** Number → hash of this block and all its ancestors. */
   hashes: BlockHashes
 }
 
-interface StateOps<S> {
+export interface StateOps<S> {
   /** Executes the (validated) `block` on `parent`'s state; throws the rejection reason. */
   apply(block: Block, parent: ChainEntry<S>): Promise<S>
   /** Why the final state differs from the expectation (undefined when it matches). */
@@ -199,7 +207,7 @@ export async function runEthTest(test: EthTest, backend: Backend): Promise<EthTe
       if (!equalsBytes(root, genesis.header.stateRoot)) return done('failed', `pre-state root ${hex(root)} differs from the genesis stateRoot ${hex(genesis.header.stateRoot)}`)
       return await walk(test, net, commons, chain, genesis, pre, engineOps(backend.executor), done, result)
     }
-    const { ops, genesisRoot } = await referenceOps(commons(net.first), pre)
+    const { ops, genesisRoot } = backend.kind === 'custom' ? await backend.open(commons(net.first), pre, test) : await referenceOps(commons(net.first), pre)
     if (!equalsBytes(genesisRoot, genesis.header.stateRoot)) return done('failed', `pre-state root ${hex(genesisRoot)} differs from the genesis stateRoot ${hex(genesis.header.stateRoot)}`)
     return await walk(test, net, commons, chain, genesis, genesisRoot, ops, done, result)
   } catch (e) {

@@ -68,7 +68,10 @@ export interface BlockSTMOptions {
    * transactions (or the progress made so far, see the scheduler), the threads stop and the
    * calling thread runs the rest of the block sequentially after the committed prefix
    * (default 0.5; Infinity disables). Bounds the wasted work of pathological blocks;
-   * reported in `stats.fallback`.
+   * reported in `stats.fallback`. Scheduler v2 uses no budget: it switches when measured
+   * progress shows the block running slower than sequential execution would (useful
+   * execution time below the wall time, src/scheduler/schedulerV2.ts); Infinity disables
+   * that too.
    */
   serialFallbackRatio?: number
   /**
@@ -283,7 +286,11 @@ export class BlockSTMExecutor implements BlockExecutor {
     if (committed !== undefined) {
       stats.executions += job.txCount - prefix
       stats.validations += committed.validations
-      stats.fallback = `serial: wasted work (aborts, waits on reads) exceeded the budget at transaction ${scheduler.serialAt()}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
+      const why =
+        scheduler.kind === 'v2'
+          ? `the block was not progressing (useful execution time below the wall time, scheduler v2) with ${scheduler.serialAt()} transactions committed`
+          : `wasted work (aborts, waits on reads) exceeded the budget at transaction ${scheduler.serialAt()}`
+      stats.fallback = `serial: ${why}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
     }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
   }

@@ -193,10 +193,11 @@ function html(data: ReportData, charts: string[]): string {
     .join('\n')
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>blockstm-evm: Block-STM vs the static-batch planner</title>
-<style>body{font-family:sans-serif;margin:24px;max-width:1500px;color:#222}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}td.l{text-align:left}th{background:#f3f3f3}
+<style>body{font-family:sans-serif;margin:24px;max-width:1500px;color:#222}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right;vertical-align:top}td.l{text-align:left}th{background:#f3f3f3;text-align:center}
 table.summary{font-size:14px}table.summary td{padding:4px 8px}td.best{background:#dff0d8;font-weight:bold}td.na{color:#aaa;text-align:center}.cap{font-size:12px;color:#555;max-width:1400px}code{font-size:11px}img{max-width:100%;border:1px solid #eee;margin:8px 0}.missing{background:#fff3cd;padding:6px 10px;border:1px solid #e0c97f}</style>
 </head><body>
 <h1>Block-STM vs the static-batch planner on blocks of mainnet size</h1>
+<p><b>Summary</b>: speedup over sequential execution at ${Math.max(1, ...data.options.threads)} threads per workload class, against the static-batch design's claim and the bound of each class (green: the best engine of the row).</p>
 ${summaryHTML(data)}
 ${data.missing.length > 0 ? `<div class="missing"><b>Missing from this run:</b><ul>${data.missing.map((m) => `<li>${esc(m)}</li>`).join('')}</ul></div>` : ''}
 <p>Generated ${esc(data.generatedAt)} by <code>${esc(data.command || 'blockstm report')}</code> (profile ${esc(data.profile)}) in ${data.wallSeconds} s.

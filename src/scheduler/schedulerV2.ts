@@ -37,8 +37,11 @@
  * Invariants:
  * - only the thread that moved a transaction READY→EXECUTING executes it, for that
  *   incarnation; a transaction below the commit index is EXECUTED and never changes again
- *   (nothing can abort it: every abort comes from a lower transaction's new writes, and all
- *   lower ones are committed);
+ *   (its read-set validated against the final writes below it; startAbort refuses it);
+ * - a transaction is EXECUTED (hence committable) just before it pushes the aborts its
+ *   writes cause, so the committer may find the next one stale and abort it concurrently
+ *   with that push: both abort only from EXECUTED with the incarnation they saw, under the
+ *   transaction's lock, so exactly one of them wins (found by the long property run);
  * - transaction c is committed only when every transaction below c is committed and c's
  *   last read-set validates: the committed prefix equals sequential execution;
  * - the lowest uncommitted transaction is never held back by a stall (stalls are a
@@ -83,8 +86,6 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
     this.txBase = this.i32[H.TX_BASE]!
     this.startAt = new Float64Array(mem.buffer, H.START_AT * 4, 1)
     this.mv = new MVMemory(mem)
-    // The first thread to open the block starts its clock (threads start within microseconds).
-    if (this.startAt[0] === 0) this.startAt[0] = nowMs()
   }
 
   /** v2's own words (the header is cleared by the layout; tx records by Scheduler.layout). */
@@ -199,6 +200,8 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
   nextTask(task: Task): Task {
     const i32 = this.i32
     if (this.done()) return task.clear()
+    // The block's clock starts with the first task asked for (threads start within microseconds).
+    if (this.startAt[0] === 0) this.startAt[0] = nowMs()
     if (Atomics.load(i32, H.COMMIT_LOCK) === 0) this.tryCommit()
     for (let tries = 0; tries < 64; tries++) {
       if (Atomics.load(i32, H.EXECUTION_IDX) >= this.txCount) break
@@ -324,7 +327,8 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
     const i32 = this.i32
     const r = this.rec(tx)
     this.mem.lock(r + T.LOCK)
-    if (i32[r + T.INCARNATION] !== incarnation) {
+    // A committed transaction is final (its read-set validated against final writes).
+    if (i32[r + T.INCARNATION] !== incarnation || tx < Atomics.load(i32, H.COMMIT_IDX)) {
       this.mem.unlock(r + T.LOCK)
       return false
     }
@@ -465,6 +469,7 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
       const r = this.rec(c)
       this.mem.lock(r + T.LOCK)
       const s = i32[r + T.STATUS]!
+      const inc = i32[r + T.INCARNATION]!
       this.mem.unlock(r + T.LOCK)
       if (s === READY_TO_EXECUTE) {
         // The lowest uncommitted transaction runs even when stalled.
@@ -483,8 +488,14 @@ export class SchedulerV2 implements BlockScheduler, ReaderSink {
         if (Atomics.load(i32, r + T.PROPAGATES) === 1) this.removeStall(c, true)
         continue
       }
-      // A stale read the push did not reach: abort and re-execute (it is the lowest now).
+      // A stale read: abort and re-execute (it is the lowest now) — unless the writer that
+      // made it stale has aborted it meanwhile (a writer is EXECUTED, hence committable,
+      // just before it pushes its aborts): then that abort stands.
       this.mem.lock(r + T.LOCK)
+      if (i32[r + T.STATUS] !== EXECUTED || i32[r + T.INCARNATION] !== inc) {
+        this.mem.unlock(r + T.LOCK)
+        return
+      }
       i32[r + T.STATUS] = ABORTING
       this.mem.unlock(r + T.LOCK)
       Atomics.add(i32, H.STAT_ABORTS, 1)

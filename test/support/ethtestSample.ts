@@ -7,6 +7,9 @@
  *   1. covers every folder: the cheapest file of each leaf folder (ties: the first by name);
  *   2. then adds files round-robin over the folders, each folder's cheapest remaining file
  *      first, while the sum of the estimated costs stays within the budget.
+ * A file costing more than `maxFileMs` is never chosen; a folder whose every file does (one
+ * folder here: VMTests/vmPerformance, 30 s and more per file) is left out and named in
+ * `excluded`: it runs under BLOCKSTM_LONG_RUN=1 only.
  * A file missing from the table costs its folder's median (or `unknownMs` when the folder has
  * no measured file). The choice depends only on the file list, the table and the budget, so it
  * is the same on every run.
@@ -25,10 +28,12 @@ export interface Sample {
   /** Estimated CPU milliseconds of the sample. */
   estimateMs: number
   folders: number
+  /** Folders (relative to `root`) whose every file costs more than `maxFileMs`. */
+  excluded: string[]
 }
 
 /** `files` are absolute; `root` is the directory the table's keys are relative to. */
-export function chooseSample(files: string[], root: string, costs: Costs, budgetMs: number, unknownMs = 2000): Sample {
+export function chooseSample(files: string[], root: string, costs: Costs, budgetMs: number, maxFileMs = 20_000, unknownMs = 2000): Sample {
   const byFolder = new Map<string, Array<{ file: string; cost: number }>>()
   for (const f of files) {
     const d = dirname(f)
@@ -36,11 +41,14 @@ export function chooseSample(files: string[], root: string, costs: Costs, budget
     byFolder.get(d)!.push({ file: f, cost: costs[relative(root, f)] ?? NaN })
   }
   const queues: Array<Array<{ file: string; cost: number }>> = []
-  for (const [, list] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
+  const excluded: string[] = []
+  for (const [dir, list] of [...byFolder].sort(([a], [b]) => a.localeCompare(b))) {
     const known = list.filter((x) => !Number.isNaN(x.cost)).map((x) => x.cost).sort((a, b) => a - b)
     const median = known.length > 0 ? known[Math.floor(known.length / 2)]! : unknownMs
     for (const x of list) if (Number.isNaN(x.cost)) x.cost = median
-    queues.push(list.sort((a, b) => a.cost - b.cost || a.file.localeCompare(b.file)))
+    const affordable = list.filter((x) => x.cost <= maxFileMs)
+    if (affordable.length === 0) excluded.push(relative(root, dir))
+    else queues.push(affordable.sort((a, b) => a.cost - b.cost || a.file.localeCompare(b.file)))
   }
   const chosen: string[] = []
   let total = 0
@@ -61,5 +69,5 @@ export function chooseSample(files: string[], root: string, costs: Costs, budget
       added = true
     }
   }
-  return { files: chosen.sort(), estimateMs: total, folders: queues.length }
+  return { files: chosen.sort(), estimateMs: total, folders: queues.length, excluded }
 }
