@@ -28,7 +28,7 @@
  */
 import { createBlock, genRequestsRoot, genTransactionsTrieRoot, type Block } from '@ethereumjs/block'
 import { Hardfork, type Common } from '@ethereumjs/common'
-import { Address, bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { Bloom, runBlock, type RunBlockOpts, type RunBlockResult, type RunTxResult, type VM } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { BlockExecutor, ExecutionStats, LocationKey, LocationValue } from '../executor/types.js'
@@ -241,7 +241,7 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
       const stateRoot = await sm.getStateRoot()
       const tEnd = performance.now()
       const requestsHash = requests !== undefined ? genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256) : undefined
-      const results = txResults(block, common, res, receipts)
+      const results = txResults(common, res, receipts)
       let outBlock = block
       if (runOpts.generate === true) {
         const generated = {
@@ -344,7 +344,7 @@ function checkHeader(vm: VM, block: Block, common: Common, r: BlockReceipts, sta
 }
 
 /** runBlock's per-transaction results, from the engine's outputs (fields the binding does not track are absent). */
-function txResults(block: Block, common: Common, res: TracedBlockResult<EvmTxOutput>, r: BlockReceipts): RunTxResult[] {
+function txResults(common: Common, res: TracedBlockResult<EvmTxOutput>, r: BlockReceipts): RunTxResult[] {
   return r.results.map((t, i) => {
     const out = res.outputs[i]!
     const receipt = r.receipts[i]!
@@ -362,7 +362,6 @@ function txResults(block: Block, common: Common, res: TracedBlockResult<EvmTxOut
     }
     if (t.createdAddress !== undefined) x.createdAddress = createAddressFromString(t.createdAddress)
     if (out.blobGasUsed !== undefined) x.blobGasUsed = out.blobGasUsed
-    void block
     return x as unknown as RunTxResult
   })
 }
@@ -388,6 +387,5 @@ function preimages(vm: VM, block: Block, diff: Array<[LocationKey, LocationValue
   for (const [k] of diff) add(k.slice(1, 21))
   const out = new Map<PrefixedHexString, Uint8Array>()
   for (const a of addrs.values()) out.set(bytesToHex(sm.getAppliedKey(a)), a)
-  void Address
   return out
 }

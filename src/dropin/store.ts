@@ -20,7 +20,8 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
+import type { Database, RootDatabase } from 'lmdb'
+import { importOptional } from '../optional.js'
 import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
@@ -126,6 +127,10 @@ class LmdbTrieDB implements DB<string | Uint8Array, string | Uint8Array> {
 
 /** Opens (creating) the state store in `dir` and takes its lock (see the module comment). */
 export async function openStateStore(dir: string): Promise<StateStore> {
+  // lmdb (a native addon) is loaded when a store is opened, not when the package is imported:
+  // importing blockstm-evm stays quick and bundlers need not handle the addon unless it is used.
+  // An optional peer dependency: a one-line error names it when it is not installed.
+  const { open } = await importOptional<typeof import('lmdb')>('lmdb', 'the embedded state store (openStateStore, blockstm chain --db)')
   mkdirSync(dir, { recursive: true })
   const release = takeLock(dir)
   let root: RootDatabase
