@@ -93,7 +93,7 @@ export function profileGrid(profile: ReportProfile): Grid {
       threads: [1, 2],
       predictors: ['address', 'oracle'],
       schedulers: ['v1', 'v2'],
-      mainnet: 1,
+      mainnet: ['19933597'],
       latency: latencyPoints([2, 10_000], 2, 200),
       timelineBlock: 'uniswap-a1',
       harness: { warmup: 1, rounds: 1 },
