@@ -1,7 +1,9 @@
 /**
  * `blockstm check`: catches and shrinks the example VM's nondeterminism (exit 1, the seed to
  * replay, the configuration, the first differing transaction or location, the shrunk block
- * as JSON), replays it from the printed seed and path, passes the corrected example VM and
+ * as JSON) with certainty in deterministic mode (`--deterministic`, one thread, two lanes:
+ * two processes at once print the same counterexample), and in the default random mode on
+ * two threads; replays it from the printed seed and path, passes the corrected example VM and
  * the built-in mock VM (exit 0, the counts), and answers bad input with one line on stderr
  * and exit 2.
  */
@@ -26,25 +28,37 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
 }
 
 describe('blockstm check', () => {
-  it('finds and shrinks the example VM that caches across incarnations, and replays it', async () => {
-    const r = await cli('--vm', 'examples/cachingVm.ts', '--runs', '60', '--threads', '2', '--seed', '5')
+  it('finds and shrinks the example VM that caches across incarnations, the same way in two processes at once, and replays it', async () => {
+    // Deterministic mode on one thread with two lanes: the interleaving is a function of the
+    // seed, so the verdict and the counterexample are certain; the two processes compete for
+    // the cores and still print the same thing.
+    const args = ['--vm', 'examples/cachingVm.ts', '--runs', '30', '--threads', '1', '--lanes', '2', '--deterministic', '--seed', '5']
+    const [r, twin] = await Promise.all([cli(...args), cli(...args)])
     expect(r.code, r.stderr).toBe(1)
+    expect(twin.stdout).toBe(r.stdout)
     expect(r.stdout).toContain('Block-STM is not deterministic on this VM')
-    expect(r.stdout).toMatch(/configuration: blockstm, threads 2, lanes 1/)
+    expect(r.stdout).toMatch(/configuration: blockstm, threads 1, lanes 2/)
     expect(r.stdout).toMatch(/first differing (transaction|location)/)
-    const replay = /replay with: blockstm check --vm examples\/cachingVm.ts --seed (\d+) --path ([\d:]+)/.exec(r.stdout)
+    const replay = /replay with: blockstm check --vm examples\/cachingVm.ts --seed (\d+) --path ([\d:]+) --threads 1 --lanes 2 --deterministic\n/.exec(r.stdout)
     expect(replay).not.toBeNull()
     const shrunk = /shrunk block \(\d+ shrinks\): (.*)$/m.exec(r.stdout)
     const block = JSON.parse(shrunk![1]!) as { txCount: number; payload: { txs: unknown[] } }
-    expect(block.txCount).toBeLessThanOrEqual(6)
+    expect(block.txCount).toBeLessThanOrEqual(3)
     expect(block.payload.txs).toHaveLength(block.txCount)
 
     // The printed seed and path replay the shrunk block (--json: machine-readable).
-    const again = await cli('--vm', 'examples/cachingVm.ts', '--threads', '2', '--seed', replay![1]!, '--path', replay![2]!, '--json')
+    const again = await cli('--vm', 'examples/cachingVm.ts', '--threads', '1', '--lanes', '2', '--deterministic', '--seed', replay![1]!, '--path', replay![2]!, '--json')
     expect(again.code, again.stderr).toBe(1)
-    const j = JSON.parse(again.stdout) as { ok: boolean; seed: number; threads: number; block: { txCount: number } }
-    expect(j).toMatchObject({ ok: false, seed: Number(replay![1]), threads: 2 })
-    expect(j.block.txCount).toBeLessThanOrEqual(block.txCount)
+    const j = JSON.parse(again.stdout) as { ok: boolean; seed: number; threads: number; lanes: number; block: unknown }
+    expect(j).toMatchObject({ ok: false, seed: Number(replay![1]), threads: 1, lanes: 2 })
+    expect(j.block).toEqual(block)
+  })
+
+  it('finds the example VM in the default (random) mode on two threads', async () => {
+    const r = await cli('--vm', 'examples/cachingVm.ts', '--runs', '60', '--threads', '2', '--seed', '5')
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toMatch(/configuration: blockstm, threads 2, lanes 1/)
+    expect(r.stdout).toMatch(/replay with: blockstm check --vm examples\/cachingVm.ts --seed \d+ --path [\d:]+ --threads 2\n/)
   })
 
   it('passes the corrected example VM and the built-in mock VM', async () => {

@@ -26,6 +26,7 @@ interface CheckOpts {
   engine: string
   scheduler?: string
   delays: boolean
+  deterministic?: boolean
   json?: boolean
 }
 
@@ -91,7 +92,7 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
       lanes: o.lanes,
       engine: o.engine as 'blockstm' | 'static-batch',
       ...(schedulers !== undefined ? { scheduler: schedulers as Array<'v1' | 'v2'> } : {}),
-      delays: o.delays,
+      delays: o.delays === false ? false : o.deterministic === true ? 'deterministic' : true,
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.path !== undefined ? { path: o.path } : {}),
       onProgress: (done) => bar?.update(done),
@@ -128,7 +129,8 @@ export async function runCheckCommand(o: CheckOpts): Promise<number> {
         )
       } else {
         process.stdout.write(e.message.split('\n').slice(0, -1).join('\n') + '\n')
-        process.stdout.write(`  replay with: blockstm check --vm ${o.vm} --seed ${e.seed}${e.path !== undefined ? ` --path ${e.path}` : ''}\n`)
+        const flags = ` --threads ${o.threads.join(',')}${o.lanes !== 1 ? ` --lanes ${o.lanes}` : ''}${o.deterministic === true ? ' --deterministic' : ''}`
+        process.stdout.write(`  replay with: blockstm check --vm ${o.vm} --seed ${e.seed}${e.path !== undefined ? ` --path ${e.path}` : ''}${flags}\n`)
         process.stdout.write(`shrunk block (${e.numShrinks} shrinks): ${e.blockJSON}\n`)
       }
       return 1
@@ -151,6 +153,7 @@ export function registerCheckCommand(program: Command): Command {
     .option('--engine <name>', 'blockstm | static-batch (with the oracle predictor)', 'blockstm')
     .option('--scheduler <list>', 'Block-STM scheduler(s), comma-separated: v1, v2 (default: the engine\'s)')
     .option('--no-delays', 'no random pauses around reads')
+    .option('--deterministic', 'pauses through microtasks only, chosen by the seed: with --threads 1 and --lanes ≥ 2 every run (and a replay) is a pure function of the seed')
     .option('--json', 'print the result as one JSON object')
     .action(async (o: CheckOpts) => {
       process.exitCode = await runCheckCommand(o)

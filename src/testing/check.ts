@@ -22,8 +22,15 @@
  * passing only after `SHRINK_REPEATS` clean runs per configuration, since a nondeterministic
  * failure may need several interleavings to show; a replayed counterexample (`path`) gets
  * `REPLAY_REPEATS` runs per configuration.
+ *
+ * Deterministic mode (`delays: 'deterministic'`, delays.ts): pauses are microtask chains
+ * chosen by the delay seed and the lane, so that at `threads: 1` with several lanes a run is a
+ * pure function of the block and its delay seed (fast-check draws both from `seed`): a
+ * divergence found once is found on every run and replays exactly. Scheduler v2's serial
+ * fallback, which reads the clock, is off there unless `serialFallbackRatio` is given.
  */
 import fc from 'fast-check'
+import { threadId } from 'node:worker_threads'
 import type { BaseState } from '../executor/baseState.js'
 import { MapBaseState } from '../executor/baseState.js'
 import type { BlockExecutor, BlockJob, ExecutionStats } from '../executor/engine.js'
@@ -36,9 +43,10 @@ import { siblingUrl } from '../executor/workerStart.js'
 import { createStaticBatchExecutor } from '../planner/engine.js'
 import type { Predict } from '../planner/types.js'
 import type { SchedulerKind } from '../scheduler/types.js'
+import { DEFAULT_SCHEDULER } from '../scheduler/create.js'
 import { toJSONText } from './canonical.js'
 import { firstDifference, outcomeOf, type Difference, type Outcome } from './compare.js'
-import { DEFAULT_DELAYS, type DelayPlan } from './delays.js'
+import { DEFAULT_DELAYS, DETERMINISTIC_DELAYS, type DelayPlan } from './delays.js'
 import type { KitPayload } from './delayingVm.js'
 import { jobOf, mockBlocks, type BlockCase } from './mockBlocks.js'
 import type { CheckOptions, DelayOptions, DeterminismReport, Divergence, EngineConfig, GeneratedBlock, KitPredict } from './types.js'
@@ -112,9 +120,13 @@ export interface DeterminismChecker<T> {
 function delayPlan(d: DelayOptions | undefined): DelayPlan | null {
   if (d === false) return null
   if (d === undefined || d === true) return DEFAULT_DELAYS
-  const plan = { ...DEFAULT_DELAYS, ...d }
+  if (d === 'deterministic') return DETERMINISTIC_DELAYS
+  if (typeof d !== 'object' || d === null) throw new RangeError(`delays must be true, false, 'deterministic' or a plan, got ${String(d)}`)
+  if (d.mode !== undefined && d.mode !== 'random' && d.mode !== 'deterministic') throw new RangeError(`delays.mode must be 'random' or 'deterministic', got ${String(d.mode)}`)
+  const plan = { ...(d.mode === 'deterministic' ? DETERMINISTIC_DELAYS : DEFAULT_DELAYS), ...d }
   if (!(plan.probability >= 0 && plan.probability <= 1)) throw new RangeError(`delays.probability must be in [0, 1], got ${plan.probability}`)
   if (!(plan.maxSpinUs >= 0) || !(plan.maxSleepMs >= 0)) throw new RangeError('delays.maxSpinUs and delays.maxSleepMs must be ≥ 0')
+  if (plan.maxTicks !== undefined && !(Number.isInteger(plan.maxTicks) && plan.maxTicks >= 1)) throw new RangeError(`delays.maxTicks must be a positive integer, got ${plan.maxTicks}`)
   return plan
 }
 
@@ -198,6 +210,9 @@ export async function createDeterminismChecker<T = BlockCase>(opts: CheckOptions
         : createBlockSTMExecutor({
             minParallelTxs: 0,
             onWorkerFailure: 'throw',
+            // Scheduler v2 switches to serial mode on wall time (its progress test): not a
+            // function of the seed, so off in deterministic mode unless asked for.
+            ...(plan?.mode === 'deterministic' && (c.options?.scheduler ?? opts.options?.scheduler ?? DEFAULT_SCHEDULER) === 'v2' ? { serialFallbackRatio: Infinity } : {}),
             ...opts.options,
             ...c.options,
             threads: c.threads,
@@ -258,7 +273,7 @@ export async function createDeterminismChecker<T = BlockCase>(opts: CheckOptions
         for (let r = 0; r < times; r++) {
           const seed = (delaySeed + r * 0x9e3779b1) >>> 0
           predictSeed = seed
-          const payload: KitPayload = { kit: { vmModule, delays: plan, seed }, payload: structuredClone(job.payload) }
+          const payload: KitPayload = { kit: { vmModule, delays: plan, seed, callerThread: threadId }, payload: structuredClone(job.payload) }
           const pjob: BlockJob = { txCount: job.txCount, payload, base, ...(job.criticalPath !== undefined ? { criticalPath: job.criticalPath } : {}) }
           const parallel = await outcomeOf(() => ex.execute(pjob))
           report.parallelRuns++

@@ -4,7 +4,9 @@
  * user's module named in the payload, creates the user's VM for each lane with the user's
  * payload, and hands the user's VM, for every incarnation, a view that pauses at random
  * around reads (delays.ts), so that the threads' interleavings vary from run to run under a
- * seed instead of depending on luck.
+ * seed instead of depending on luck. With the deterministic plan (delays.ts) the pauses are
+ * microtask chains seeded by the lane and the VM's rank in the block, so that on one thread
+ * a seed fixes the interleaving.
  *
  * Invariants:
  * - the user's VM sees exactly the engine's view: values, writes, deltas, `dependOn` and the
@@ -27,6 +29,8 @@ export interface KitPayload {
     delays: DelayPlan | null
     /** This run's delay seed. */
     seed: number
+    /** The thread id of the thread that runs the check (its VMs' pauses do not depend on its id). */
+    callerThread?: number
   }
   payload: unknown
 }
@@ -43,6 +47,16 @@ function inner(vmModule: string): Promise<TransactionVMModule> {
 
 /** Numbers the VMs created on this thread, so that two lanes of one thread pause differently. */
 let created = 0
+/** Deterministic plan: VMs made per block payload on this thread (the serial tail's VM is the lanes' + 1). */
+const perPayload = new WeakMap<object, number>()
+
+/** The PRNG seed of one VM: random plan, by thread and creation order; deterministic plan, by lane and the VM's rank in this block only. */
+function vmSeed(p: KitPayload, lane: number): number {
+  if (p.kit.delays?.mode !== 'deterministic') return mixSeed(p.kit.seed, threadId, lane, created++)
+  const rank = perPayload.get(p) ?? 0
+  perPayload.set(p, rank + 1)
+  return mixSeed(p.kit.seed, threadId === p.kit.callerThread ? 0 : threadId, lane, rank)
+}
 
 class DelayingView implements IncarnationView {
   constructor(
@@ -83,7 +97,7 @@ export async function createTransactionVM(payload: unknown, lane: number): Promi
   const vm = await (await inner(p.kit.vmModule)).createTransactionVM(p.payload, lane)
   const plan = p.kit.delays
   if (plan === null) return vm
-  const rnd = prng(mixSeed(p.kit.seed, threadId, lane, created++))
+  const rnd = prng(vmSeed(p, lane))
   return {
     execute: (txIndex: number, view: IncarnationView) => vm.execute(txIndex, new DelayingView(view, rnd, plan)),
   }

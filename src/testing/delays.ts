@@ -9,19 +9,39 @@
  * - a pause never changes a value: it only moves the moment a read happens relative to the
  *   other threads (a busy spin keeps the thread, the other kinds give the event loop to the
  *   thread's other lanes, a timer also lets the other threads run ahead).
+ *
+ * Two modes:
+ * - 'random' (default): microtasks, macrotasks, timers and busy spins; with several threads
+ *   the interleavings vary from run to run (real threads, real time): good for finding
+ *   bugs over many runs, but a given seed does not replay the same interleaving;
+ * - 'deterministic': pauses are only chains of 1..`maxTicks` microtasks, chosen by the seed
+ *   and the lane (never the thread id or how many VMs this thread made before). Nothing
+ *   waits for time, so on ONE thread (`threads: 1`) the lanes' interleaving is a pure
+ *   function of the delay seed and the block: the microtask queue is FIFO, an idle lane
+ *   yields to the event loop only once every other lane is idle too (the block is then
+ *   done), so no lane ever sleeps on a timeout. A fault that the interleaving of a seed
+ *   exposes is exposed on every run, whatever the machine's load. (With several threads
+ *   the pauses are the same, but the threads still race.)
  */
 
 /** How often and how long the kit pauses around reads (see `DelayOptions` in types.ts). */
 export interface DelayPlan {
+  /** 'random' (default: all kinds of pause) or 'deterministic' (microtask chains only; see the module comment). */
+  mode?: 'random' | 'deterministic'
   /** Probability of a pause before a read, and independently after it (0..1). */
   probability: number
-  /** Longest busy spin, in microseconds. */
+  /** Longest busy spin, in microseconds ('random'). */
   maxSpinUs: number
-  /** Longest timer pause, in milliseconds. */
+  /** Longest timer pause, in milliseconds ('random'). */
   maxSleepMs: number
+  /** Longest microtask chain ('deterministic'; default 8). */
+  maxTicks?: number
 }
 
 export const DEFAULT_DELAYS: DelayPlan = { probability: 0.25, maxSpinUs: 40, maxSleepMs: 1 }
+
+/** The deterministic plan's defaults: pauses are frequent, so that lanes overlap often. */
+export const DETERMINISTIC_DELAYS: DelayPlan = { mode: 'deterministic', probability: 0.5, maxSpinUs: 0, maxSleepMs: 0, maxTicks: 8 }
 
 /** mulberry32: a small, fast 32-bit PRNG; `next()` returns a float in [0, 1). */
 export function prng(seed: number): () => number {
@@ -54,13 +74,19 @@ function spin(us: number): void {
   }
 }
 
+/** A chain of `n` microtasks: the thread's other lanes run their next steps, in FIFO order. */
+async function ticks(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await undefined
+}
+
 /**
  * One pause chosen by `rnd`, or undefined (no pause: the read stays synchronous when the
- * view's read is). Kinds, equally likely: a microtask, a macrotask, a timer of up to
+ * view's read is). Deterministic plan: a chain of 1..maxTicks microtasks. Random plan, kinds equally likely: a microtask, a macrotask, a timer of up to
  * `maxSleepMs`, a busy spin of up to `maxSpinUs`.
  */
 export function pauseFor(rnd: () => number, plan: DelayPlan): Promise<void> | undefined {
   if (rnd() >= plan.probability) return undefined
+  if (plan.mode === 'deterministic') return ticks(1 + Math.floor(rnd() * (plan.maxTicks ?? 8)))
   const kind = Math.floor(rnd() * 4)
   switch (kind) {
     case 0:

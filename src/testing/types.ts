@@ -36,8 +36,12 @@ export interface EngineConfig {
   name?: string
 }
 
-/** Pauses around reads: `true` (default plan), `false` (none), or a plan's fields. */
-export type DelayOptions = boolean | Partial<DelayPlan>
+/**
+ * Pauses around reads: `true` (the default, random plan), `false` (none), `'deterministic'`
+ * (microtask chains chosen by the seed: at `threads: 1` with several lanes every run is a
+ * pure function of the seed and the block), or a plan's fields.
+ */
+export type DelayOptions = boolean | 'deterministic' | Partial<DelayPlan>
 
 /** What a static-batch predictor gets besides the job: this run's seed (for seeded predictors). */
 export interface PredictContext {
