@@ -22,7 +22,7 @@ import { runEthTest, type EthTestResult } from '../src/ethtest/runner.js'
 import { chooseSample, loadCosts } from './support/ethtestSample.js'
 
 /** Estimated CPU milliseconds (reference + blockstm x2) per root for the CI sample. */
-const BUDGET_MS: Record<string, number> = { 'ethereum-tests': 25_000, 'ethereum-tests-more': 35_000 }
+const BUDGET_MS: Record<string, number> = { 'ethereum-tests': 5_000, 'ethereum-tests-more': 5_000 }
 const fixtures = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', '..', 'shared', 'fixtures'))
 const long = process.env.BLOCKSTM_LONG_RUN === '1'
 const costs = loadCosts()

@@ -4,7 +4,8 @@
  * summary has one row per class present with the static-batch claim and a cell per engine
  * that matches the rows, every row carries the command that regenerates it, the charts are
  * valid SVG, index.html opens with the summary table; merging another machine's JSON adds
- * its rows. The command line refuses bad options with one line and exit status 2.
+ * its rows. The command line refuses bad options with one line and exit status 2. The per-run
+ * check (`describeDifference`, shared with bench) flags a result that differs from sequential.
  */
 import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
@@ -18,6 +19,8 @@ import { parseMerged, MergeInputError } from '../src/report/merge.js'
 import { renderTimelineSVG } from '../src/report/timeline.js'
 import { SCHEDULERS_AVAILABLE } from '../src/report/run.js'
 import type { ReportData, ReportRow } from '../src/report/types.js'
+import { describeDifference } from '../src/bench/evmEngines.js'
+import type { EvmBlockResult } from '../src/evm/index.js'
 
 function checkSvg(text: string, name: string): void {
   expect(text.trimStart().startsWith('<svg'), `${name} starts with <svg`).toBe(true)
@@ -154,5 +157,16 @@ describe('blockstm report (small configuration)', () => {
     checkSvg(svg, 'timeline')
     expect(svg).toContain('thread 1 lane 0')
     expect(svg).toContain('marker-end="url(#arr)"')
+  })
+
+  it('the per-run check flags any difference from the sequential result', () => {
+    const post = (balance: bigint) => new Map([['0x01', { balance, nonce: 1n, code: new Uint8Array(), storage: new Map([['0x00', 5n]]) }]])
+    const base = (over: Record<string, unknown> = {}) =>
+      ({ gasUsed: 21000n, logsBloom: new Uint8Array(256), receiptsRoot: new Uint8Array(32), receipts: [{ status: 1 }], results: [{ gasUsed: 21000n }], postState: post(10n), ...over }) as unknown as EvmBlockResult
+    expect(describeDifference(base(), base())).toBeUndefined()
+    expect(describeDifference(base(), base({ gasUsed: 42000n }))).toMatch(/gasUsed/)
+    expect(describeDifference(base(), base({ results: [{ gasUsed: 21001n }] }))).toBe('transaction 0 differs')
+    expect(describeDifference(base(), base({ postState: post(11n) }))).toBe('post-state of 0x01 differs')
+    expect(describeDifference(base(), base({ receiptsRoot: new Uint8Array(32).fill(1) }))).toMatch(/receipts root/)
   })
 })
