@@ -5,7 +5,7 @@
 import type * as Vega from 'vega'
 import type * as VegaLite from 'vega-lite'
 import type { TopLevelSpec } from 'vega-lite'
-import { importOptional } from '../optional.js'
+import { importOptional } from '../util/optional.js'
 import type { LatencyRow, MergedRow, ReportRow } from './types.js'
 
 let libs: Promise<[typeof Vega, typeof VegaLite]> | undefined

@@ -5,7 +5,7 @@
  * the pair's init-code hash matches the one hard-coded in the router).
  */
 import { hexToBytes } from '@ethereumjs/util'
-import { requireOptional } from '../optional.js'
+import { requireOptional } from '../util/optional.js'
 
 export interface Artifact {
   /** Creation code (constructor arguments are appended to it). */
