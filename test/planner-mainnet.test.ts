@@ -7,25 +7,25 @@
  *
  * Every fixture runs by default (46 blocks; 282 mispredicted transactions re-executed, all
  * equal); BLOCKSTM_PLANNER_MAX_TXS=N keeps only the blocks of at most N transactions.
- * Fixtures root: $BLOCKSTM_FIXTURES or ../shared/fixtures.
+ * Fixtures: $BLOCKSTM_FIXTURES/mainnet, else the repository's brotli-compressed copy (fixtures/mainnet).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { loadBlockFixture } from '../src/evm/index.js'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadBlockFixture, readFixtureJSON } from '../src/evm/index.js'
+import { mainnetFixturesDir } from '../src/evm/fixtureDirs.js'
 import { createSequentialExecutor } from '../src/executor/engine.js'
 import { createEvmStaticBatchEngine, evmEngineJob, TXVM_MODULE } from '../src/evm/staticBatch.js'
 import type { StaticBatchExecutor } from '../src/planner/engine.js'
 
-const root = resolve(process.env.BLOCKSTM_FIXTURES ?? join(import.meta.dirname, '..', 'fixtures'))
-const mainnet = join(root, 'mainnet')
+const mainnet = mainnetFixturesDir()
 const have = existsSync(mainnet)
 if (!have) console.warn(`planner-mainnet: no fixtures at ${mainnet} (set BLOCKSTM_FIXTURES); skipping`)
 const blocks = have ? readdirSync(mainnet).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b)) : []
 const cap = process.env.BLOCKSTM_PLANNER_MAX_TXS ?? 'all'
 const maxTxs = cap === 'all' ? Infinity : Number(cap)
 const txCount = (n: string): number => {
-  const b = JSON.parse(readFileSync(join(mainnet, n, 'block.json'), 'utf8'))
+  const b = readFixtureJSON(join(mainnet, n, 'block.json')) as { result?: { transactions?: unknown[] }; transactions?: unknown[] }
   return ((b.result ?? b).transactions ?? []).length
 }
 const chosen = blocks.filter((n) => txCount(n) <= maxTxs)

@@ -28,7 +28,8 @@ function existsJSON(file: string): boolean {
   return existsSync(file) || existsSync(`${file}.br`)
 }
 
-function readJSON(file: string): unknown {
+/** Parses a fixture JSON file, plain or brotli-compressed (`file.br`); unreadable or malformed files throw {@link InputError}. */
+export function readFixtureJSON(file: string): unknown {
   const plain = existsSync(file)
   if (!plain && !existsSync(`${file}.br`)) throw new InputError(file, 'file not found')
   let text: string
@@ -94,7 +95,7 @@ export function parsePreState(json: unknown, file = 'prestate.json'): PreState {
 }
 
 export function loadPreState(file: string): PreState {
-  return parsePreState(readJSON(file), file)
+  return parsePreState(readFixtureJSON(file), file)
 }
 
 export interface LoadedBlock {
@@ -129,7 +130,7 @@ export async function parseBlockJSON(json: unknown, file = 'block.json', common?
 }
 
 export function loadBlock(file: string, common?: Common): Promise<LoadedBlock> {
-  return parseBlockJSON(readJSON(file), file, common)
+  return parseBlockJSON(readFixtureJSON(file), file, common)
 }
 
 export function parseBlockHashes(json: unknown, file = 'block_hashes.json'): BlockHashes {
@@ -157,7 +158,7 @@ export async function loadBlockFixture(dir: string): Promise<BlockFixture> {
   let blockHashes: BlockHashes = new Map()
   for (const f of [join(dir, 'block_hashes.json'), join(dirname(dir), 'block_hashes.json')]) {
     if (existsJSON(f)) {
-      blockHashes = parseBlockHashes(readJSON(f), f)
+      blockHashes = parseBlockHashes(readFixtureJSON(f), f)
       break
     }
   }
