@@ -8,7 +8,8 @@
  * full counts per engine), so CI runs a sample chosen against a budget from measured costs
  * (support/ethtestSample.ts): every folder's cheapest file, then more files round-robin over
  * the folders within BUDGET_MS of estimated CPU time (reference + blockstm x2) per root; a
- * folder whose every file costs over 20 s of CPU (VMTests/vmPerformance) is left out and named.
+ * folder whose every file costs over 20 s of CPU (VMTests/vmPerformance), or has no measured cost
+ * (stTimeConsuming), is left out and named.
  * BLOCKSTM_LONG_RUN=1 runs every file of both folders. The test logs what it chose.
  *
  * Fixtures: $BLOCKSTM_FIXTURES (default ../shared/fixtures); a missing folder is skipped.
@@ -44,7 +45,7 @@ for (const root of roots) {
   console.info(
     long
       ? `ethtest ${root.name}: BLOCKSTM_LONG_RUN=1, running all ${all.length} files`
-      : `ethtest ${root.name}: a sample of ${sample.files.length} of ${all.length} files from ${sample.folders} folders (estimated ${Math.round(sample.estimateMs / 1000)} s of CPU)${sample.excluded.length > 0 ? `, leaving out ${sample.excluded.join(', ')} (every file over 20 s of CPU)` : ''}; BLOCKSTM_LONG_RUN=1 runs all`,
+      : `ethtest ${root.name}: a sample of ${sample.files.length} of ${all.length} files from ${sample.folders} folders (estimated ${Math.round(sample.estimateMs / 1000)} s of CPU)${sample.excluded.length > 0 ? `, leaving out ${sample.excluded.join(', ')} (every file over 20 s of CPU, or none measured)` : ''}; BLOCKSTM_LONG_RUN=1 runs all`,
   )
   const byFolder = new Map<string, string[]>()
   for (const f of sample.files) {
