@@ -8,9 +8,10 @@
  * - `networkHardfork`: a single-fork `network` name as an @ethereumjs hardfork name (networks.ts
  *   parses transitions too).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { InputError } from '../evm/errors.js'
+import { readFixtureJSON } from '../evm/fixtures.js'
 import { forkHardfork } from './networks.js'
 
 export interface EthTestBlock {
@@ -118,19 +119,7 @@ export function parseFixture(json: unknown, file: string): EthTest[] {
 }
 
 export function loadFixtureFile(file: string): EthTest[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new InputError(file, `cannot read: ${(e as Error).message}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    throw new InputError(file, `not valid JSON: ${(e as Error).message}`)
-  }
-  return parseFixture(json, file)
+  return parseFixture(readFixtureJSON(file), file)
 }
 
 /** The @ethereumjs hardfork of a single-fork network name (undefined: a transition or unknown; see networks.ts). */

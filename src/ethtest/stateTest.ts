@@ -19,7 +19,6 @@
  * BLOCKHASH of a number answers keccak256 of its decimal string (the convention of the fillers),
  * supplied to both back-ends as a table of the 256 numbers below the block's.
  */
-import { readFileSync } from 'node:fs'
 import { type Block, createBlock } from '@ethereumjs/block'
 import { Common, Mainnet, type CustomCrypto } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
@@ -29,7 +28,7 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { createVM, runTx } from '@ethereumjs/vm'
 import { getKZG, nativeEcrecover } from '../evm/crypto.js'
 import { InputError, InvalidBlockError } from '../evm/errors.js'
-import { parsePreState } from '../evm/fixtures.js'
+import { parsePreState, readFixtureJSON } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
 import { keccak256 } from '../evm/keccak.js'
 import { putPreState } from '../evm/state.js'
@@ -113,19 +112,7 @@ export function parseStateTests(json: unknown, file: string): StateTestEntry[] {
 }
 
 export function loadStateTestFile(file: string): StateTestEntry[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    throw new InputError(file, `cannot read: ${(e as Error).message}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (e) {
-    throw new InputError(file, `not valid JSON: ${(e as Error).message}`)
-  }
-  return parseStateTests(json, file)
+  return parseStateTests(readFixtureJSON(file), file)
 }
 
 const commons = new Map<string, Promise<Common>>()
