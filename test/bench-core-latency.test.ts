@@ -7,6 +7,8 @@
  *   its critical path is the exact read-after-write chain: hand-built blocks whose longest
  *   chain is known (a chain, independent pairs, a join) give exactly that, and `bound` is
  *   min(executions in flight, txs / critical path);
+ * - the packed form of a mock block (what bench-core sends to the workers: one typed array)
+ *   unpacks to the same block for every op kind, and executes to the same result;
  * - a small latency-model run on each scheduler returns the figures the report reads
  *   (speedup, bound, executionsPerTx, sequentialMs, parallelMs) with results identical to
  *   sequential execution;
@@ -22,7 +24,9 @@ import { criticalPath, dependencyBound, p2pBlock } from '../src/bench/p2p.js'
 import { benchLatency } from '../src/bench/benchCore.js'
 import { createBlockSTMExecutor, UnknownSchedulerError } from '../src/executor/blockstm.js'
 import { MOCK_VM } from './support/mockBlocks.js'
-import type { MockBlock, MockOp } from '../src/mock/mockVm.js'
+import { createTransactionVM, mockBaseEntries, packMockBlock, unpackMockBlock, type MockBlock, type MockOp } from '../src/mock/mockVm.js'
+import { createSequentialExecutor } from '../src/executor/engine.js'
+import { MapBaseState } from '../src/executor/baseState.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const run = promisify(execFile)
@@ -73,6 +77,45 @@ describe('p2p workload and its dependency bound', () => {
       for (const k of ['speedup', 'sequentialMs', 'parallelMs'] as const) expect(r[k]).toBeGreaterThan(0)
     }, 60_000)
   }
+})
+
+describe('packed mock blocks', () => {
+  const every: MockBlock = {
+    keyCount: 7,
+    hashRoundsPerUs: 3,
+    txs: [
+      { ops: [{ op: 'read', k: 1 }, { op: 'read', k: 2, dynamic: true }, { op: 'write', k: 3, salt: 9 }, { op: 'write', k: 4, salt: 5, dynamic: true }] },
+      { ops: [{ op: 'delta', k: 5, amount: 11 }, { op: 'delta', k: 6, amount: 2, dynamic: true }, { op: 'revert', m: 3 }, { op: 'throw', m: 1_000_003 }] },
+      { ops: [] },
+      { ops: [{ op: 'work', us: 2 }, { op: 'sleep', us: 250 }, { op: 'delay', kind: 'macro' }, { op: 'delay', kind: 'micro' }, { op: 'depend', tx: 0 }] },
+    ],
+  }
+
+  it('unpack(pack(block)) is the block, for every op kind', () => {
+    const packed = packMockBlock(every)
+    expect(packed.packed).toBeInstanceOf(Float64Array)
+    expect(unpackMockBlock(packed)).toEqual(every)
+    const p2p = p2pBlock({ txs: 300, accounts: 50, latencyUs: 0, workUs: 1, seed: 3, hashRoundsPerUs: 1 })
+    expect(unpackMockBlock(packMockBlock(p2p))).toEqual(p2p)
+  })
+
+  it('a packed block executes to the same outputs and writes', async () => {
+    const b = p2pBlock({ txs: 200, accounts: 20, latencyUs: 0, workUs: 0, seed: 5, hashRoundsPerUs: 1 })
+    const seq = createSequentialExecutor({ vmModule: MOCK_VM })
+    const base = new MapBaseState(mockBaseEntries(20, () => true))
+    const plain = await seq.execute({ txCount: 200, payload: b, base })
+    const packed = await seq.execute({ txCount: 200, payload: packMockBlock(b), base })
+    expect(packed.outputs).toEqual(plain.outputs)
+    expect(packed.writes).toEqual(plain.writes)
+    await seq.close()
+  })
+
+  it('an unknown op code is refused', () => {
+    const p = packMockBlock({ keyCount: 2, txs: [{ ops: [{ op: 'read', k: 0 }] }] })
+    p.packed[3] = 42
+    expect(() => unpackMockBlock(p)).toThrow(/unknown op code 42/)
+    expect(() => createTransactionVM(p)).toThrow(/unknown op code 42/)
+  })
 })
 
 describe('bad options', () => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { createSequentialExecutor, createBlockSTMExecutor, type BlockResult } from '../executor/engine.js'
 import { IdealExecutor } from '../executor/ideal.js'
 import { MapBaseState } from '../executor/baseState.js'
-import { calibrateHashRounds, mockBaseEntries, type MockBlock } from '../mock/mockVm.js'
+import { calibrateHashRounds, mockBaseEntries, packMockBlock, type MockBlock } from '../mock/mockVm.js'
 import { timeEngines, type HarnessOptions } from './harness.js'
 import { dependencyBound, p2pBlock } from './p2p.js'
 import type { SchedulerKind } from '../scheduler/types.js'
@@ -112,7 +112,8 @@ export function conflictBlock(txs: number, keys: number, workUs: number, seed: n
 
 export async function benchCore(opts: BenchCoreOptions): Promise<BenchCoreResult> {
   const block = conflictBlock(opts.txs, opts.keys, opts.workUs, opts.seed, calibrateHashRounds())
-  const job = { txCount: opts.txs, payload: block, base: new MapBaseState(mockBaseEntries(Math.min(opts.keys, 1_000_000))) }
+  // Packed: the block crosses to the workers as one typed array (see packMockBlock).
+  const job = { txCount: opts.txs, payload: packMockBlock(block), base: new MapBaseState(mockBaseEntries(Math.min(opts.keys, 1_000_000))) }
   const seq = createSequentialExecutor({ vmModule: mockVmModule })
   const par = await createBlockSTMExecutor({
     threads: opts.threads,
@@ -179,7 +180,7 @@ export async function benchLatency(opts: LatencyBenchOptions): Promise<LatencyBe
   const inFlight = opts.threads * opts.lanes
   const { criticalPath, bound } = dependencyBound(block, inFlight)
   // Every account starts with a balance (the mock base state holds the even keys only).
-  const job = { txCount: opts.txs, payload: block, base: new MapBaseState(mockBaseEntries(opts.accounts, () => true)) }
+  const job = { txCount: opts.txs, payload: packMockBlock(block), base: new MapBaseState(mockBaseEntries(opts.accounts, () => true)) }
   const seq = createSequentialExecutor({ vmModule: mockVmModule })
   const par = await createBlockSTMExecutor({
     threads: opts.threads,
