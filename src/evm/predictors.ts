@@ -13,7 +13,9 @@
  * - `access-list`: `address` plus the EIP-2930 access list (each listed slot written, each
  *   listed address without slots read as a whole).
  * - `oracle`: the exact location sets of a sequential recording run (an EIP-7928 block-level
- *   access list), weighted by gas.
+ *   access list), weighted by gas; recorded once per block (keyed by the block's RLP, so the
+ *   first call of a block pays for the recording run and later calls get the sets, as they
+ *   would get a block access list that comes with the block).
  * Tokens: `a:<address>` is an account as a whole, `a:<address>/b` its balance,
  * `a:<address>/s:<slot>` one storage slot (parts of the whole-account token).
  */
@@ -25,6 +27,7 @@ import type { Predict, TxAccess } from '../planner/types.js'
 import type { EvmBlockPayload, EvmTxOutput } from './txvm.js'
 import { commonFor } from './chain.js'
 import { codeHashKey } from './keys.js'
+import { keccak256 } from './keccak.js'
 import type { EvmPredictorName } from './types.js'
 
 export type { EvmPredictorName } from './types.js'
@@ -86,6 +89,12 @@ export async function predictEvmAddress(job: BlockJob, opts: { accessList?: bool
   return out
 }
 
+/** The oracle's cache key: the block (RLP) and the rules it runs under. */
+function oracleKey(job: BlockJob): string {
+  const p = job.payload as EvmBlockPayload
+  return `${p.rules?.key ?? `mainnet|${p.hardfork}|${(p.eips ?? []).join(',')}`}|${bytesToHex(keccak256(p.blockRlp))}`
+}
+
 /** The EVM predictor `name` (txvmModule: path or URL of src/evm/txvm.ts, needed by `oracle`). */
 export function evmPredictor(name: EvmPredictorName, txvmModule: string): Predict {
   switch (name) {
@@ -96,7 +105,8 @@ export function evmPredictor(name: EvmPredictorName, txvmModule: string): Predic
     case 'access-list':
       return (job) => predictEvmAddress(job, { accessList: true })
     case 'oracle':
-      return oraclePredictor(txvmModule, (o) => Number((o as EvmTxOutput).gasUsed))
+      // Keyed by the block's content: the binding builds a new payload on every call.
+      return oraclePredictor(txvmModule, (o) => Number((o as EvmTxOutput).gasUsed), oracleKey)
     default:
       throw new Error(`unknown EVM predictor ${String(name)}`)
   }

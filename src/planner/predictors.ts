@@ -13,22 +13,39 @@ import type { MockBlock } from '../mock/mockVm.js'
 import { recordAccessSets } from './record.js'
 import type { Predict, TxAccess } from './types.js'
 
-/** The exact accesses of a sequential recording run (cached per payload object). */
-export function oraclePredictor(vmModule: string, weight?: (output: unknown, i: number) => number): Predict {
-  const cache = new WeakMap<object, Promise<TxAccess[]>>()
+/**
+ * The exact accesses of a sequential recording run, made once per block and cached: by
+ * payload object, or by `keyOf(job)` when given (a key of the block's content, so that a
+ * caller who builds a new payload for every call of the same block, as the EVM binding does,
+ * still gets the sets recorded once — as a block access list that comes with the block). At
+ * most `KEYED_CACHE_BLOCKS` keyed blocks are kept. A stale or wrong entry can only cost time:
+ * the planner validates every batch and re-executes what a prediction missed.
+ */
+export function oraclePredictor(vmModule: string, weight?: (output: unknown, i: number) => number, keyOf?: (job: BlockJob) => string): Predict {
+  const byObject = new WeakMap<object, Promise<TxAccess[]>>()
+  const byKey = new Map<string, Promise<TxAccess[]>>()
   return (job) => {
-    const key = job.payload as object
-    let p = cache.get(key)
+    const key = keyOf?.(job)
+    let p = key !== undefined ? byKey.get(key) : byObject.get(job.payload as object)
     if (p === undefined) {
       p = recordAccessSets(vmModule, job).then((r) => {
         if (weight !== undefined) r.access.forEach((a, i) => (a.work = weight(r.outputs[i], i)))
         return r.access
       })
-      cache.set(key, p)
+      if (key === undefined) byObject.set(job.payload as object, p)
+      else {
+        if (byKey.size >= KEYED_CACHE_BLOCKS) byKey.delete(byKey.keys().next().value!)
+        byKey.set(key, p)
+        // A failed recording is not cached: the next call records again.
+        p.catch(() => byKey.delete(key))
+      }
     }
     return p
   }
 }
+
+/** Blocks whose recorded sets a keyed oracle keeps (oldest dropped first). */
+export const KEYED_CACHE_BLOCKS = 4
 
 // ---------------------------------------------------------------------------------------
 // Mock predictors

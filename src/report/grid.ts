@@ -121,7 +121,7 @@ export function profileGrid(profile: ReportProfile): Grid {
     mainnet: DEFAULT_MAINNET,
     latency: latencyPoints([2, 100, 10_000], 2, 500),
     timelineBlock: 'mixed-a10',
-    harness: { warmup: 1, rounds: 2 },
+    harness: { warmup: 1, rounds: 3 },
   }
 }
 
