@@ -5,8 +5,16 @@
  * through plain runBlock on an in-memory MerkleStateManager (the copy). Every block's state
  * root must equal runBlock's; the runner's workers must never be replaced; resident memory is
  * sampled at every block.
+ *
+ * With `isolateReference` (default) the copy lives in a child process
+ * (dropinDayReference.ts), so that this process's memory is the runner's alone: the copy's
+ * in-memory trie keeps every node it ever wrote. Memory is sampled as the total resident set
+ * and, on Linux, split into anonymous pages (heaps, buffers: what the runner allocates) and
+ * file-backed pages (the store's memory-mapped database file and the code, which grow with
+ * the database, not with the runner).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
@@ -16,14 +24,38 @@ import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, signTxs, typ
 import { putPreState } from '../evm/state.js'
 import { createParallelRunner } from '../dropin/runBlockParallel.js'
 import { openStateStore } from '../dropin/store.js'
+import type { ReferenceReply, ReferenceRequest } from './dropinDayReference.js'
 
 export interface DayOptions {
   blocks: number
   txsPerBlock: number
   threads?: number
   lanes?: number
+  /** Run the reference copy in a child process (default true): see the module comment. */
+  isolateReference?: boolean
   /** Called after each block with its number (0-based) and resident memory (bytes). */
   onBlock?: (i: number, rss: number) => void
+}
+
+/** Resident memory now: total, and (Linux) its anonymous and file-backed parts; bytes. */
+export interface MemorySample {
+  rss: number
+  anon: number | null
+  file: number | null
+}
+
+export function sampleMemory(): MemorySample {
+  const rss = process.memoryUsage().rss
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8')
+    const kb = (name: string) => {
+      const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)
+      return m === null ? null : Number(m[1]) * 1024
+    }
+    return { rss, anon: kb('RssAnon'), file: kb('RssFile') }
+  } catch {
+    return { rss, anon: null, file: null }
+  }
 }
 
 export interface DayResult {
@@ -33,6 +65,10 @@ export interface DayResult {
   /** Engine fallbacks that name a worker failure (must be none). */
   workerFailures: string[]
   rss: number[]
+  /** Per block, as {@link sampleMemory} took it after the block. */
+  memory: MemorySample[]
+  /** Whether the reference copy ran in a child process. */
+  isolated: boolean
   parallelMs: number
   runBlockMs: number
 }
@@ -58,7 +94,9 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dropin-day-'))
   const store = await openStateStore(dir)
   const runner = createParallelRunner({ threads: opts.threads ?? 2, lanes: opts.lanes ?? 4 })
-  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], parallelMs: 0, runBlockMs: 0 }
+  const isolated = opts.isolateReference ?? true
+  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, parallelMs: 0, runBlockMs: 0 }
+  const reference = isolated ? await startReference() : undefined
   try {
     const hashes = new Map<bigint, Uint8Array>()
     const blockchain = {
@@ -72,15 +110,15 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
       },
     }
     const parSm = await store.stateManager(common.copy())
-    const refSm = new MerkleStateManager({ common: common.copy() })
-    for (const sm of [parSm, refSm]) {
+    const refSm = isolated ? undefined : new MerkleStateManager({ common: common.copy() })
+    for (const sm of refSm === undefined ? [parSm] : [parSm, refSm]) {
       await sm.checkpoint()
       await putPreState(sm, pre)
       await sm.commit()
       await sm.flush()
     }
     const parVm = await createVM({ common: common.copy(), stateManager: parSm, blockchain: blockchain as never })
-    const refVm = await createVM({ common: common.copy(), stateManager: refSm, blockchain: blockchain as never })
+    const refVm = refSm === undefined ? undefined : await createVM({ common: common.copy(), stateManager: refSm, blockchain: blockchain as never })
     const nonces = new Map<string, bigint>()
     for (let i = 0; i < opts.blocks; i++) {
       const txs = signTxs(common, specs(i, opts.txsPerBlock), (key) => nonces.get(Buffer.from(key).toString('hex')) ?? 0n)
@@ -93,25 +131,82 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
       const number = 20_000_000n + BigInt(i)
       const block = blockOf(common, txs, { number, timestamp: 1_720_000_000n + 12n * BigInt(i) })
       const opts2 = { block, generate: true, skipBlockValidation: true }
+      // The copy first (in its own process, or here), then the runner: one at a time.
       let t = performance.now()
-      const want = await runBlock(refVm, opts2)
-      result.runBlockMs += performance.now() - t
+      let want: string
+      if (reference !== undefined) {
+        const r = await reference.run(block.serialize(), number)
+        result.runBlockMs += r.ms
+        want = r.stateRoot
+      } else {
+        want = bytesToHex((await runBlock(refVm!, opts2)).stateRoot)
+        result.runBlockMs += performance.now() - t
+      }
       t = performance.now()
       const got = await runner.runBlock(parVm, opts2)
       result.parallelMs += performance.now() - t
       hashes.set(number, block.hash())
-      if (bytesToHex(got.stateRoot) !== bytesToHex(want.stateRoot)) result.mismatches.push({ block: i, got: bytesToHex(got.stateRoot), want: bytesToHex(want.stateRoot) })
-      const fb = got.stats.engine?.fallback
-      if (fb !== undefined && /worker/i.test(fb)) result.workerFailures.push(`block ${i}: ${fb}`)
-      const rss = process.memoryUsage().rss
-      result.rss.push(rss)
-      result.blocks++
-      opts.onBlock?.(i, rss)
+      check(got, want)
     }
     return result
   } finally {
+    reference?.close()
     await runner.close()
     await store.close()
     rmSync(dir, { recursive: true, force: true })
+  }
+
+  function check(got: Awaited<ReturnType<typeof runner.runBlock>>, want: string): void {
+    const i = result.blocks
+    if (bytesToHex(got.stateRoot) !== want) result.mismatches.push({ block: i, got: bytesToHex(got.stateRoot), want })
+    const fb = got.stats.engine?.fallback
+    if (fb !== undefined && /worker/i.test(fb)) result.workerFailures.push(`block ${i}: ${fb}`)
+    const m = sampleMemory()
+    result.rss.push(m.rss)
+    result.memory.push(m)
+    result.blocks++
+    opts.onBlock?.(i, m.rss)
+  }
+}
+
+interface Reference {
+  run(rlp: Uint8Array, number: bigint): Promise<{ stateRoot: string; ms: number }>
+  close(): void
+}
+
+/** Starts the reference copy's process (dropinDayReference.ts, or its build output). */
+async function startReference(): Promise<Reference> {
+  const self = import.meta.url
+  const entry = new URL(self.endsWith('.ts') ? './dropinDayReference.ts' : './dropinDayReference.js', self)
+  // Under tsx the child needs its loader too (fork passes this process's execArgv on).
+  const child: ChildProcess = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: self.endsWith('.ts') ? ['--import', 'tsx'] : [] })
+  let pending: ((m: ReferenceReply) => void) | undefined
+  let failed: Error | undefined
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (m: ReferenceReply | { ready: true }) => {
+      if ('ready' in m) return resolve()
+      const p = pending
+      pending = undefined
+      p?.(m)
+    })
+    child.on('exit', (code) => {
+      failed = new Error(`the reference process exited with code ${code}`)
+      reject(failed)
+      pending?.({ error: failed.message })
+    })
+  })
+  await ready
+  return {
+    run(rlp, number) {
+      if (failed !== undefined) return Promise.reject(failed)
+      return new Promise((resolve, reject) => {
+        pending = (m) => ('error' in m ? reject(new Error(`reference runBlock: ${m.error}`)) : resolve(m))
+        child.send({ rlp: bytesToHex(rlp), number: number.toString() } satisfies ReferenceRequest)
+      })
+    },
+    close() {
+      child.removeAllListeners('exit')
+      child.kill()
+    },
   }
 }
