@@ -5,7 +5,7 @@
 # (npm pack; npm install --omit=dev <tgz>), scripts/runblock-baseline.mjs copied into it, and the
 # block `blockstm workload --kind erc20 --accounts 10000 --txs 2000 --out $APP/erc20` wrote.
 # Appends one line per measurement to $LOG (default /tmp/q/battery.log). PARTS selects parts
-# (startup,process,latency,dropin,evm). Run from the repository root.
+# (startup,process,latency,dropin,evm,a1x5: five consecutive runs of nft a1 and uniswap a1 on each scheduler). Run from the repository root.
 set -u
 APP=${APP:-/tmp/q/app}; LOG=${LOG:-/tmp/q/battery.log}
 ROOT=$PWD
@@ -37,4 +37,9 @@ case ",$PARTS," in *,evm,*)
   for s in v1 v2; do for w in nft uniswap; do
     say "$w-a1 $s $(node bin/blockstm.js bench --workload $w --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --scheduler $s --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress 2>&1 | tail -1)"
   done; done ;; esac
+case ",$PARTS," in *,a1x5,*)
+  # Issue 16's EVM targets: five consecutive runs of each command, on each scheduler.
+  for s in v1 v2; do for w in nft uniswap; do for i in 1 2 3 4 5; do
+    say "$w-a1 $s run $i $(node bin/blockstm.js bench --workload $w --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --scheduler $s --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress 2>&1 | tail -1)"
+  done; done; done ;; esac
 say "# end $(date -u +%FT%TZ); load $(cat /proc/loadavg)"
