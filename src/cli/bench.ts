@@ -21,6 +21,7 @@ import { benchMainnet, benchScaling, benchThreadSweep, type MainnetResult } from
 import { fixtureBlock, fixtureDirs, workloadBlock, type BenchBlock } from '../bench/evmBlock.js'
 import { ENGINE_NAMES, isBenchEngineName, type BenchEngineName, type RunnerOptions } from '../bench/evmEngines.js'
 import { measureMemory } from '../bench/evmMemory.js'
+import { machineDescription } from '../bench/machine.js'
 import type { HarnessOptions } from '../bench/harness.js'
 import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadParams } from '../workloads/index.js'
 import { SCHEDULER_HELP, UsageError, nonNegativeNumber, parseScheduler, positiveInt, positiveIntList } from './util.js'
@@ -187,7 +188,7 @@ async function single(o: BenchOpts): Promise<void> {
 async function threadSweep(o: BenchOpts, engines: BenchEngineName[], harness: HarnessOptions, b: BenchBlock): Promise<void> {
   const r = await benchThreadSweep(b, o.threads, { engines, harness, runner: runnerOptions(o) }, (t) => progress(o, `${b.label} ${t} threads`))
   const { byThreads, identical } = r
-  if (o.json) process.stdout.write(JSON.stringify({ label: r.label, txCount: r.txCount, threads: r.threads, byThreads }, jsonReplacer) + '\n')
+  if (o.json) process.stdout.write(JSON.stringify({ label: r.label, txCount: r.txCount, threads: r.threads, machine: machineDescription(), byThreads }, jsonReplacer) + '\n')
   else {
     console.log(`${b.label}: ${r.txCount} transactions`)
     const table: Record<string, Record<string, unknown>> = {}
@@ -230,7 +231,7 @@ async function mainnet(o: BenchOpts): Promise<void> {
     bar.stop()
   }
   const { blocks, meanSpeedup50, blocksCounted: counted } = r
-  if (o.json) process.stdout.write(JSON.stringify({ threads, minTxs: o.minTxs, blocksCounted: counted, blocks, meanSpeedup50 }, jsonReplacer) + '\n')
+  if (o.json) process.stdout.write(JSON.stringify({ threads, machine: machineDescription(), minTxs: o.minTxs, blocksCounted: counted, blocks, meanSpeedup50 }, jsonReplacer) + '\n')
   else {
     const table: Record<string, Record<string, unknown>> = {}
     for (const b of blocks) {
