@@ -49,10 +49,10 @@ export interface Grid {
 }
 
 /** The default run's generated blocks: each kind at the levels that span the classes. */
-// Per-block cost on two quiet cores (scripts/device-report.sh, docs/research.md): raw 15–20 s,
-// erc20 22–35 s (60M: 48 s), uniswap 53 s, nft 11 s, mixed 33–35 s, a mainnet block 25–29 s
-// (generation included). raw a10, erc20 a1, mixed a100 and a third mainnet block are in
-// --full only, to keep `npm start` near 5.5 minutes there.
+// Per-block cost of the default run on the quiet 2-core development machine (3 timed rounds,
+// docs/research.md): raw 13–15 s, erc20 20 s (60M: 43 s), uniswap 39 s, nft 8–9 s, mixed 22 s,
+// a mainnet block 25–28 s (generation included); 290 s in all. raw a10, erc20 a1, mixed a100
+// and a third mainnet block are in --full only, to keep `npm start` within about 5 minutes.
 const DEFAULT_BLOCKS: Array<[WorkloadKind, number, number]> = [
   ['raw', 1, MAINNET_GAS],
   ['raw', 10_000, MAINNET_GAS],
