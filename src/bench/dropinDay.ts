@@ -20,7 +20,7 @@ import { join } from 'node:path'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, signTxs, type TxSpec } from '../reliability/evmBlocks.js'
+import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, hashMapBlockchain, signTxs, type TxSpec } from '../reliability/evmBlocks.js'
 import { putPreState } from '../evm/state.js'
 import { createParallelRunner } from '../dropin/runBlockParallel.js'
 import { openStateStore } from '../dropin/store.js'
@@ -99,16 +99,7 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   const reference = isolated ? await startReference() : undefined
   try {
     const hashes = new Map<bigint, Uint8Array>()
-    const blockchain = {
-      getBlock: async (n: number) => {
-        const h = hashes.get(BigInt(n))
-        if (h === undefined) throw new Error(`no block ${n}`)
-        return { hash: () => h }
-      },
-      shallowCopy() {
-        return this
-      },
-    }
+    const blockchain = hashMapBlockchain(hashes)
     const parSm = await store.stateManager(common.copy())
     const refSm = isolated ? undefined : new MerkleStateManager({ common: common.copy() })
     for (const sm of refSm === undefined ? [parSm] : [parSm, refSm]) {

@@ -9,7 +9,7 @@ import { createBlockFromRLP } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { castCommon, castPreState } from '../reliability/evmBlocks.js'
+import { castCommon, castPreState, hashMapBlockchain } from '../reliability/evmBlocks.js'
 import { putPreState } from '../evm/state.js'
 
 export interface ReferenceRequest {
@@ -25,16 +25,7 @@ await putPreState(sm, castPreState())
 await sm.commit()
 await sm.flush()
 const hashes = new Map<bigint, Uint8Array>()
-const blockchain = {
-  getBlock: async (n: number) => {
-    const h = hashes.get(BigInt(n))
-    if (h === undefined) throw new Error(`no block ${n}`)
-    return { hash: () => h }
-  },
-  shallowCopy() {
-    return this
-  },
-}
+const blockchain = hashMapBlockchain(hashes)
 const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
 
 process.on('message', (m: ReferenceRequest) => {
