@@ -7,15 +7,14 @@
  *
  * Exit codes: 0 when no test failed, 1 when one failed, 2 on unreadable input (one line).
  */
-import { relative } from 'node:path'
-import { type Command, InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
 import { createEvmExecutor, InputError } from '../evm/index.js'
 import { listFixtureFiles } from '../ethtest/fixtures.js'
 import { runEthTestFiles, summaryLine } from '../ethtest/run.js'
 import type { Backend, EthTestResult } from '../ethtest/runner.js'
-import { positiveInt } from './util.js'
+import { displayPath, parseConformanceEngine, positiveInt, type ConformanceEngine } from './util.js'
 
-export type EthtestEngine = 'sequential' | 'blockstm' | 'reference'
+export type EthtestEngine = ConformanceEngine
 
 export interface EthtestOpts {
   engine: EthtestEngine
@@ -24,15 +23,7 @@ export interface EthtestOpts {
   json?: boolean
 }
 
-function parseEngine(v: string): EthtestEngine {
-  if (v !== 'sequential' && v !== 'blockstm' && v !== 'reference') throw new InvalidArgumentError("engine must be 'sequential', 'blockstm' or 'reference'")
-  return v
-}
 
-function display(file: string): string {
-  const r = relative(process.cwd(), file)
-  return r.startsWith('..') && r.split('/').filter((p) => p === '..').length > 2 ? file : r
-}
 
 /** Runs the command; returns the exit code. */
 export async function runEthtestCommand(paths: string[], opts: EthtestOpts): Promise<number> {
@@ -60,7 +51,7 @@ export async function runEthtestCommand(paths: string[], opts: EthtestOpts): Pro
   const backend: Backend = executor === undefined ? { kind: 'reference' } : { kind: 'engine', executor }
   const start = performance.now()
   const onResult = (r: EthTestResult): void => {
-    if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${display(r.file)} ${r.name}: ${r.reason}\n`)
+    if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${displayPath(r.file)} ${r.name}: ${r.reason}\n`)
   }
   let summary
   try {
@@ -99,7 +90,7 @@ export function registerEthtestCommand(program: Command): Command {
     .command('ethtest')
     .description('run ethereum/tests BlockchainTests fixtures (files or directories, searched recursively)')
     .argument('<paths...>', 'fixture files or directories')
-    .option('--engine <engine>', "sequential | blockstm | reference (plain @ethereumjs runBlock)", parseEngine, 'sequential' as EthtestEngine)
+    .option('--engine <engine>', "sequential | blockstm | reference (plain @ethereumjs runBlock)", parseConformanceEngine, 'sequential' as EthtestEngine)
     .option('--threads <n>', 'worker threads for blockstm', positiveInt('threads'), 1)
     .option('--filter <regex>', 'run only tests whose name or file path matches')
     .option('--json', 'print one JSON object')

@@ -9,14 +9,13 @@
  * an unreadable file or a malformed test is one line on stderr and ends the run, unless
  * `--keep-going` is given, in which case the run goes on with the other files and still exits 2.
  */
-import { relative } from 'node:path'
-import { type Command, InvalidArgumentError } from 'commander'
+import type { Command } from 'commander'
 import { createEvmExecutor, InputError } from '../evm/index.js'
 import { listFixtureFiles } from '../ethtest/fixtures.js'
 import { loadStateTestFile, runStateTestEntry, type StateTestBackend, type StateTestResult } from '../ethtest/stateTest.js'
-import { positiveInt } from './util.js'
+import { displayPath, parseConformanceEngine, positiveInt, type ConformanceEngine } from './util.js'
 
-export type StatetestEngine = 'sequential' | 'blockstm' | 'reference'
+export type StatetestEngine = ConformanceEngine
 
 export interface StatetestOpts {
   engine: StatetestEngine
@@ -25,15 +24,7 @@ export interface StatetestOpts {
   keepGoing?: boolean
 }
 
-function parseEngine(v: string): StatetestEngine {
-  if (v !== 'sequential' && v !== 'blockstm' && v !== 'reference') throw new InvalidArgumentError("engine must be 'sequential', 'blockstm' or 'reference'")
-  return v
-}
 
-function display(file: string): string {
-  const r = relative(process.cwd(), file)
-  return r.startsWith('..') && r.split('/').filter((p) => p === '..').length > 2 ? file : r
-}
 
 /** Runs the command; returns the exit code. */
 export async function runStatetestCommand(paths: string[], opts: StatetestOpts): Promise<number> {
@@ -71,7 +62,7 @@ export async function runStatetestCommand(paths: string[], opts: StatetestOpts):
       for (const entry of entries) {
         const r = await runStateTestEntry(entry, backend)
         results.push(r)
-        if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${display(r.file)} ${r.name}: ${r.reason}\n`)
+        if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${displayPath(r.file)} ${r.name}: ${r.reason}\n`)
       }
     }
   } finally {
@@ -102,7 +93,7 @@ export function registerStatetestCommand(program: Command): Command {
     .command('statetest')
     .description('run state tests (execution-spec-tests state_test format): each post entry as a one-transaction block')
     .argument('<paths...>', 'state-test files or directories (searched recursively)')
-    .option('--engine <engine>', 'sequential | blockstm | reference (plain @ethereumjs runTx)', parseEngine, 'sequential' as StatetestEngine)
+    .option('--engine <engine>', 'sequential | blockstm | reference (plain @ethereumjs runTx)', parseConformanceEngine, 'sequential' as StatetestEngine)
     .option('--threads <n>', 'worker threads for blockstm', positiveInt('threads'), 1)
     .option('--json', 'print one JSON object')
     .option('--keep-going', 'after an unreadable file or a malformed test, go on with the other files (exit status 2 still)')

@@ -1,4 +1,5 @@
 /** Shared helpers of the command line: option parsing and one-line failures. */
+import { relative } from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { SCHEDULER_KINDS, type SchedulerKind } from '../scheduler/types.js'
 
@@ -50,3 +51,17 @@ export function parseScheduler(v: string): SchedulerKind {
 }
 
 export const SCHEDULER_HELP = `Block-STM scheduler: ${SCHEDULER_KINDS.join(' | ')} (default: the engine's)`
+
+/** The engines of the conformance commands (`ethtest`, `statetest`): ours, or plain @ethereumjs. */
+export type ConformanceEngine = 'sequential' | 'blockstm' | 'reference'
+
+export function parseConformanceEngine(v: string): ConformanceEngine {
+  if (v !== 'sequential' && v !== 'blockstm' && v !== 'reference') throw new InvalidArgumentError("engine must be 'sequential', 'blockstm' or 'reference'")
+  return v
+}
+
+/** A fixture path as the conformance commands print it: relative to the working directory unless that climbs far. */
+export function displayPath(file: string): string {
+  const r = relative(process.cwd(), file)
+  return r.startsWith('..') && r.split('/').filter((p) => p === '..').length > 2 ? file : r
+}
