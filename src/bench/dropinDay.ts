@@ -91,12 +91,18 @@ function specs(i: number, n: number): TxSpec[] {
 export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   const common = await castCommon()
   const pre = castPreState()
-  const dir = mkdtempSync(join(tmpdir(), 'dropin-day-'))
-  const store = await openStateStore(dir)
-  const runner = createParallelRunner({ threads: opts.threads ?? 2, lanes: opts.lanes ?? 4 })
   const isolated = opts.isolateReference ?? true
-  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, parallelMs: 0, runBlockMs: 0 }
+  // Started first: a copy that fails to start leaves nothing else to clean up (and it is
+  // stopped if the store cannot be opened).
   const reference = isolated ? await startReference() : undefined
+  const dir = mkdtempSync(join(tmpdir(), 'dropin-day-'))
+  const store = await openStateStore(dir).catch((e: unknown) => {
+    reference?.close()
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  })
+  const runner = createParallelRunner({ threads: opts.threads ?? 2, lanes: opts.lanes ?? 4 })
+  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, parallelMs: 0, runBlockMs: 0 }
   try {
     const hashes = new Map<bigint, Uint8Array>()
     const blockchain = hashMapBlockchain(hashes)
