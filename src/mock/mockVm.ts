@@ -142,11 +142,14 @@ class MockVM implements TransactionVM<MockOutput> {
  * A mock block as one typed array, for payloads that cross to the workers: a typed array is
  * copied as one block of memory, where the structured clone of a {@link MockBlock} builds
  * every op object again in each worker (a 2,000-transaction p2p block: ~3 ms to serialize
- * and 4–12 ms to deserialize, measured with `node:v8` serialize/deserialize; packed, well
- * under 1 ms). `createTransactionVM` accepts either form.
+ * and 4–12 ms to deserialize, measured with `node:v8` serialize/deserialize). Packed, it
+ * crosses as one copy of memory and each worker unpacks it once for all its lanes: in
+ * bench-core's latency model the first task then starts 2–8 ms after the block is handed
+ * over instead of 14–17 ms (scripts/latency-trace.ts). `createTransactionVM` accepts either
+ * form.
  *
- * Layout of `words`: [txCount, start of tx 0, …, start of tx txCount-1, end, ops…]; an op is
- * four numbers [code, a, b, c] (see `OP_CODES`).
+ * Layout of `packed`: [txCount, start of tx 0, …, start of tx txCount-1, end, ops…]; an op is
+ * four numbers [code, a, b, c] (code: the index in `OP_CODES`).
  */
 export interface PackedMockBlock {
   packed: Float64Array
