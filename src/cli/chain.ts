@@ -11,14 +11,14 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { InputError } from '../evm/index.js'
 import { listFixtureFiles } from '../ethtest/fixtures.js'
 import { createParallelRunner } from '../dropin/runBlockParallel.js'
 import { openStateStore, StoreLockedError } from '../dropin/store.js'
 import { runChainTests } from '../dropin/chain.js'
-import { positiveInt } from './util.js'
+import { displayPath, positiveInt } from './util.js'
 
 export interface ChainOpts {
   db?: string
@@ -27,11 +27,6 @@ export interface ChainOpts {
   lanes: number
   filter?: string
   json?: boolean
-}
-
-function display(file: string): string {
-  const r = relative(process.cwd(), file)
-  return r.startsWith('..') && r.split('/').filter((p) => p === '..').length > 2 ? file : r
 }
 
 export async function runChainCommand(paths: string[], opts: ChainOpts): Promise<number> {
@@ -60,7 +55,7 @@ export async function runChainCommand(paths: string[], opts: ChainOpts): Promise
     summary = await runChainTests(paths, store, runner, {
       ...(filter !== undefined ? { filter } : {}),
       onResult: (r) => {
-        if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${display(r.file)} ${r.name}: ${r.reason}\n`)
+        if (opts.json !== true && r.status === 'failed') process.stdout.write(`FAIL ${displayPath(r.file)} ${r.name}: ${r.reason}\n`)
       },
     })
   } catch (e) {
