@@ -20,8 +20,9 @@ import { join } from 'node:path'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, hashMapBlockchain, signTxs, type TxSpec } from '../reliability/evmBlocks.js'
-import { putPreState } from '../evm/state.js'
+import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, signTxs, type TxSpec } from '../reliability/evmBlocks.js'
+import { commitPreState } from '../evm/state.js'
+import { blockHashChain } from '../evm/chain.js'
 import { createParallelRunner } from '../dropin/runBlockParallel.js'
 import { openStateStore } from '../dropin/store.js'
 import type { ReferenceReply, ReferenceRequest } from './dropinDayReference.js'
@@ -105,15 +106,14 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, parallelMs: 0, runBlockMs: 0 }
   try {
     const hashes = new Map<bigint, Uint8Array>()
-    const blockchain = hashMapBlockchain(hashes)
+    const blockchain = blockHashChain((n) => {
+      const h = hashes.get(n)
+      if (h === undefined) throw new Error(`no block ${n}`)
+      return h
+    })
     const parSm = await store.stateManager(common.copy())
     const refSm = isolated ? undefined : new MerkleStateManager({ common: common.copy() })
-    for (const sm of refSm === undefined ? [parSm] : [parSm, refSm]) {
-      await sm.checkpoint()
-      await putPreState(sm, pre)
-      await sm.commit()
-      await sm.flush()
-    }
+    for (const sm of refSm === undefined ? [parSm] : [parSm, refSm]) await commitPreState(sm, pre)
     const parVm = await createVM({ common: common.copy(), stateManager: parSm, blockchain: blockchain as never })
     const refVm = refSm === undefined ? undefined : await createVM({ common: common.copy(), stateManager: refSm, blockchain: blockchain as never })
     const nonces = new Map<string, bigint>()

@@ -9,8 +9,9 @@ import { createBlockFromRLP } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { castCommon, castPreState, hashMapBlockchain } from '../reliability/evmBlocks.js'
-import { putPreState } from '../evm/state.js'
+import { castCommon, castPreState } from '../reliability/evmBlocks.js'
+import { commitPreState } from '../evm/state.js'
+import { blockHashChain } from '../evm/chain.js'
 
 export interface ReferenceRequest {
   rlp: string
@@ -20,12 +21,13 @@ export type ReferenceReply = { stateRoot: string; ms: number } | { error: string
 
 const common = await castCommon()
 const sm = new MerkleStateManager({ common: common.copy() })
-await sm.checkpoint()
-await putPreState(sm, castPreState())
-await sm.commit()
-await sm.flush()
+await commitPreState(sm, castPreState())
 const hashes = new Map<bigint, Uint8Array>()
-const blockchain = hashMapBlockchain(hashes)
+const blockchain = blockHashChain((n) => {
+  const h = hashes.get(n)
+  if (h === undefined) throw new Error(`no block ${n}`)
+  return h
+})
 const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
 
 process.on('message', (m: ReferenceRequest) => {

@@ -17,7 +17,8 @@ import { listFixtureFiles, loadFixtureFile, type EthTest } from '../ethtest/fixt
 import { runEthTest, type EthTestResult, type StateOps } from '../ethtest/runner.js'
 import { stateRoot } from '../ethtest/stateRoot.js'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
-import { putPreState } from '../evm/state.js'
+import { commitPreState } from '../evm/state.js'
+import { blockHashChain } from '../evm/chain.js'
 import type { PreState } from '../evm/types.js'
 import type { ParallelRunner } from './runBlockParallel.js'
 import type { StateStore } from './store.js'
@@ -43,21 +44,14 @@ async function openOnStore(store: StateStore, runner: ParallelRunner, common: Co
   const vmCommon = common.copy()
   const sm = await store.stateManager(vmCommon)
   let hashes: BlockHashes = new Map()
-  const blockchain = {
-    getBlock: async (n: number | bigint) => {
-      const h = hashes.get(BigInt(n))
-      if (h === undefined) throw new Error(`no block ${n} in the chain`)
-      return { hash: () => h }
-    },
-    shallowCopy() {
-      return this
-    },
-  }
+  // `hashes` is replaced per block (the parent's table): the chain reads the current one.
+  const blockchain = blockHashChain((n) => {
+    const h = hashes.get(n)
+    if (h === undefined) throw new Error(`no block ${n} in the chain`)
+    return h
+  })
   const vm: VM = await createVM({ common: vmCommon, stateManager: sm, blockchain: blockchain as never })
-  await sm.checkpoint()
-  await putPreState(sm, pre)
-  await sm.commit()
-  await sm.flush()
+  await commitPreState(sm, pre)
   const genesisRoot = await sm.getStateRoot()
   const key = `${test.file}#${test.name}`
   const ops: StateOps<Uint8Array> = {

@@ -34,7 +34,8 @@ import { bytesToBigInt, bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/
 import { createVM, runBlock, type VM } from '@ethereumjs/vm'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
-import { putPreState } from '../evm/state.js'
+import { commitPreState } from '../evm/state.js'
+import { blockHashChain } from '../evm/chain.js'
 import { getKZG, nativeEcrecover } from '../evm/crypto.js'
 import { initKeccak, keccak256 } from '../evm/keccak.js'
 import type { PreState } from '../evm/types.js'
@@ -145,21 +146,14 @@ async function referenceOps(common: Common, pre: PreState): Promise<{ ops: State
   const vmCommon = common.copy()
   const sm = new MerkleStateManager({ common: vmCommon })
   let hashes: BlockHashes = new Map()
-  const blockchain = {
-    getBlock: async (n: number | bigint) => {
-      const h = hashes.get(BigInt(n))
-      if (h === undefined) throw new Error(`no block ${n} in the chain`)
-      return { hash: () => h }
-    },
-    shallowCopy() {
-      return this
-    },
-  }
+  // `hashes` is replaced per block (the parent's table): the chain reads the current one.
+  const blockchain = blockHashChain((n) => {
+    const h = hashes.get(n)
+    if (h === undefined) throw new Error(`no block ${n} in the chain`)
+    return h
+  })
   const vm: VM = await createVM({ common: vmCommon, stateManager: sm, blockchain: blockchain as never })
-  await sm.checkpoint()
-  await putPreState(sm, pre)
-  await sm.commit()
-  await sm.flush()
+  await commitPreState(sm, pre)
   const genesisRoot = await sm.getStateRoot()
   const ops: StateOps<Uint8Array> = {
     async apply(block, parent) {

@@ -31,7 +31,8 @@ import { InputError, InvalidBlockError } from '../evm/errors.js'
 import { parsePreState, readFixtureJSON } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
 import { keccak256 } from '../evm/keccak.js'
-import { putPreState } from '../evm/state.js'
+import { commitPreState } from '../evm/state.js'
+import { blockHashChain } from '../evm/chain.js'
 import { forkHardfork } from './networks.js'
 import { stateRoot } from './stateRoot.js'
 
@@ -213,17 +214,9 @@ export async function runStateTestEntry(entry: StateTestEntry, backend: StateTes
       logs = logsHash(r.results[0]!.logs as never)
     } else {
       const sm = new MerkleStateManager({ common })
-      await sm.checkpoint()
-      await putPreState(sm, pre)
-      await sm.commit()
-      await sm.flush()
+      await commitPreState(sm, pre)
       const hashes = stateTestBlockHashes(block.header.number)
-      const blockchain = {
-        getBlock: async (n: number | bigint) => ({ hash: () => hashes.get(BigInt(n)) ?? new Uint8Array(32) }),
-        shallowCopy() {
-          return this
-        },
-      }
+      const blockchain = blockHashChain((n) => hashes.get(n) ?? new Uint8Array(32))
       const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
       let res
       try {

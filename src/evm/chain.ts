@@ -184,6 +184,22 @@ export interface BlockHashSource {
 const ZERO_HASH = new Uint8Array(32)
 
 /**
+ * The blockchain that an @ethereumjs VM's BLOCKHASH reads (`getBlock(n)`, then `hash()`),
+ * answered by `hashOf(n)`; a `hashOf` that throws fails `getBlock` with its error.
+ */
+export function blockHashChain(hashOf: (n: bigint) => Uint8Array): { getBlock(n: number | bigint): Promise<{ hash(): Uint8Array }>; shallowCopy(): unknown } {
+  return {
+    getBlock: async (n: number | bigint) => {
+      const h = hashOf(BigInt(n))
+      return { hash: () => h }
+    },
+    shallowCopy() {
+      return this
+    },
+  }
+}
+
+/**
  * The hash BLOCKHASH gives for `n` in the binding's VMs: from the table. When the table lacks
  * it, the number is recorded in `source.missing` and zeros are returned so that the (now
  * doomed, possibly speculative) execution can finish; the block-level API then rejects the

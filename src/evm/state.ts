@@ -57,6 +57,17 @@ export async function putPreState(sm: Pick<StateManagerInterface, 'putAccount' |
   }
 }
 
+/**
+ * The genesis of a VM over a caller's state manager: `pre` written inside a checkpoint, then
+ * committed and flushed to the manager's database.
+ */
+export async function commitPreState(sm: Pick<StateManagerInterface, 'checkpoint' | 'commit' | 'putAccount' | 'putCode' | 'putStorage'> & { flush(): Promise<void> }, pre: PreState): Promise<void> {
+  await sm.checkpoint()
+  await putPreState(sm, pre)
+  await sm.commit()
+  await sm.flush()
+}
+
 /** 32-byte slot bytes from a 0x-prefixed hex slot (any length up to 64 digits). */
 export function slotBytes(slot: string): Uint8Array {
   const b = hexToBytesStrict(slot)

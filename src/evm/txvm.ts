@@ -27,7 +27,7 @@ import { BlockSTMStateManager, LazyAccount, PendingRead } from './stateManager.j
 import { enableJumpAnalysisCache } from './jumpAnalysis.js'
 import { SenderTable } from './senderTable.js'
 import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
-import { commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
+import { blockHashChain, commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
 import { encodeReceiptTail, type Log } from './receipts.js'
 
 export interface EvmBlockPayload {
@@ -146,16 +146,7 @@ async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
 export async function createBindingVM(common: Common): Promise<{ vm: VM; sm: BlockSTMStateManager; chain: BlockHashSource }> {
   const sm = new BlockSTMStateManager()
   const chain: BlockHashSource = { hashes: undefined, missing: undefined }
-  const blockchain = {
-    getBlock: async (n: number | bigint) => {
-      const h = lookupBlockHash(chain, BigInt(n))
-      return { hash: () => h }
-    },
-    shallowCopy() {
-      return this
-    },
-  }
-  const vm = await createVM({ common, stateManager: sm, blockchain: blockchain as never })
+  const vm = await createVM({ common, stateManager: sm, blockchain: blockHashChain((n) => lookupBlockHash(chain, n)) as never })
   await enableJumpAnalysisCache(vm.evm)
   const evm = vm.evm as unknown as {
     runCall: (opts: { message?: unknown }) => Promise<unknown>

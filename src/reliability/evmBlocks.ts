@@ -202,21 +202,3 @@ export async function castBlock(specs: TxSpec[], h: HeaderOptions = {}): Promise
   const common = await castCommon()
   return { block: blockOf(common, signTxs(common, specs), h), common }
 }
-
-/**
- * The part of a blockchain that a VM's BLOCKHASH reads, over a map of block number → hash that
- * the caller fills as blocks are made (consecutive generated blocks: the client's day). An
- * unknown number throws, as a blockchain without that block would.
- */
-export function hashMapBlockchain(hashes: Map<bigint, Uint8Array>): { getBlock(n: number): Promise<{ hash(): Uint8Array }>; shallowCopy(): unknown } {
-  return {
-    getBlock: async (n: number) => {
-      const h = hashes.get(BigInt(n))
-      if (h === undefined) throw new Error(`no block ${n}`)
-      return { hash: () => h }
-    },
-    shallowCopy() {
-      return this
-    },
-  }
-}
