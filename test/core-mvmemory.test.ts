@@ -233,6 +233,28 @@ for (const h of HASHES) {
       expect(() => b.mv.finalWrites(5)).toThrow(/ESTIMATE/)
     })
 
+    it('finalWrites walks the written list: each written location once, however often its entries came and went', () => {
+      const b = layoutBlock(6, [
+        [K, num(5)],
+        [K4, num(1)],
+      ])
+      const listed = () => {
+        const recs: number[] = []
+        b.mv.table.forEachWritten((rec) => recs.push(rec))
+        return recs.map((rec) => hex(b.mv.table.key(rec))).sort()
+      }
+      expect(listed()).toEqual([]) // the pre-block locations are not on it
+      readAs(b, K3, 2) // a location only read is not either
+      record(b, 1, 0, [value(K, num(6)), value(K2, num(2))])
+      record(b, 1, 1, [value(K2, num(3))]) // K's only entry removed
+      record(b, 1, 2, [value(K, num(7)), value(K2, num(3))]) // and K written again
+      record(b, 3, 0, [value(K2, num(4)), delta(K4, 2)])
+      record(b, 3, 1, []) // K4's only entry removed for good
+      expect(listed()).toEqual([hex(K), hex(K2), hex(K4)].sort())
+      const out = b.mv.finalWrites(6).map(([k, v]) => `${hex(k)}=${hex(v)}`)
+      expect(out.sort()).toEqual([`${hex(K)}=${hex(num(7))}`, `${hex(K2)}=${hex(num(3))}`].sort())
+    })
+
     it('validation: version, base and folded reads', () => {
       const b = layoutBlock(8, [[K, num(1)]])
       const validator = new Validator(b.mv)

@@ -67,7 +67,7 @@ export class BaseFetcher {
   async settleWritten(): Promise<void> {
     const i32 = this.mem.i32
     const missing: number[] = []
-    this.table.forEach((rec) => {
+    this.table.forEachWritten((rec) => {
       if (i32[rec + R.VERS_LEN]! > 0 && Atomics.load(i32, rec + R.FETCH) !== FETCH_READY) missing.push(rec)
     })
     await Promise.all([...this.pending])

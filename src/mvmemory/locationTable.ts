@@ -10,28 +10,18 @@
  *   on hash uniqueness.
  * - A record is fully written before its index is published into a slot.
  *
-<<<<<<< HEAD
- * Location record (words at `rec`):
- *   LOCK       spin lock guarding the version list
- *   KEY_AT     byte offset of the key, KEY_LEN its length
- *   VERS_AT    word index of the version entries, VERS_LEN entries used, VERS_CAP capacity
- *   BASE_LEN   length of the pre-block value, or -1 when the pre-block state lacks it
- *   BASE_AT    byte offset of the pre-block value
- *   FETCH      FETCH_READY when the pre-block value is known; with a slow state source
- *              (`H.FETCH_LATENCY_US` > 0) or a lazy one (`H.FETCH_QUEUE` set: BASE_LEN/AT
- *              are filled in by the fetch) it starts FETCH_NEEDED, and the first reader that
- *              needs it moves it to FETCH_RUNNING, fetches, and publishes FETCH_READY: one
- *              fetch per location per block, whatever the number of readers. BASE_LEN and
- *              BASE_AT are meaningful only once FETCH_READY has been observed.
- *   READERS    scheduler v2: head of the list of reads registered at this location (nodes
- *              [tx, incarnation, writer read, next], under LOCK), 0 for none
-=======
  * Location record `R` (RECORD_WORDS words at word index `rec`, owned by this module; each
- * word's unit on its field below, map in {@link R_MAP}). FETCH: FETCH_READY when the
- * pre-block value is known; with a slow state source (`H.FETCH_LATENCY_US` > 0) it starts
- * FETCH_NEEDED, and the first reader that needs it moves it to FETCH_RUNNING, fetches, and
- * publishes FETCH_READY: one fetch per location per block, whatever the number of readers.
->>>>>>> main
+ * word's unit on its field below, map in {@link R_MAP}).
+ * - FETCH: FETCH_READY when the pre-block value is known. With a slow state source
+ *   (`H.FETCH_LATENCY_US` > 0) or a lazy one (`H.FETCH_QUEUE` set: BASE_LEN/AT are filled in
+ *   by the fetch) it starts FETCH_NEEDED, and the first reader that needs it moves it to
+ *   FETCH_RUNNING, fetches, and publishes FETCH_READY: one fetch per location per block,
+ *   whatever the number of readers. BASE_LEN and BASE_AT are meaningful only once
+ *   FETCH_READY has been observed.
+ * - WRITTEN: the block's written list (mvMemory.ts `finalWrites` walks it instead of every
+ *   slot of the table). A record joins it, once per block, when its first version entry is
+ *   inserted (under LOCK): 0 means not on the list, -1 the list's last record, else the next
+ *   record. Its head is `H.WRITTEN_HEAD` (0: empty).
  */
 import { EngineAbortedError, H, type SharedMemory } from './sharedMemory.js'
 import { LocationTableFullError } from './errors.js'
@@ -48,8 +38,9 @@ export const R = {
   BASE_AT: 7, // byte offset of the pre-block value
   FETCH: 8, // FETCH_READY | FETCH_NEEDED | FETCH_RUNNING (see above)
   READERS: 9, // word index (scheduler v2): head of the reads registered here (nodes [tx, incarnation, writer read, next]), 0 for none
+  WRITTEN: 10, // word index of the next record on the block's written list, -1 at its end, 0 while not on it (see above)
 } as const
-export const RECORD_WORDS = 10
+export const RECORD_WORDS = 11
 
 export const R_MAP: WordMap = { record: 'location record R', owner: 'mvmemory/locationTable.ts', size: RECORD_WORDS, fields: R }
 
@@ -139,6 +130,7 @@ export class LocationTable {
           }
           i32[rec + R.FETCH] = i32[H.FETCH_LATENCY_US]! > 0 || i32[H.FETCH_QUEUE]! !== 0 ? FETCH_NEEDED : FETCH_READY
           i32[rec + R.READERS] = 0
+          i32[rec + R.WRITTEN] = 0
           Atomics.store(i32, slot, rec)
           Atomics.notify(i32, slot)
           return rec
@@ -152,15 +144,24 @@ export class LocationTable {
     throw new LocationTableFullError()
   }
 
-  /** Calls `fn` for every record (used once the block is done, by one thread). */
-  forEach(fn: (rec: number) => void): void {
+  /**
+   * Puts `rec` on the block's written list unless it is on it already. Called with the
+   * record's LOCK held (one pusher per record); records push concurrently through the head.
+   */
+  markWritten(rec: number): void {
     const i32 = this.mem.i32
-    const table = i32[H.TABLE]!
-    const cap = i32[H.TABLE_MASK]! + 1
-    for (let i = 0; i < cap; i++) {
-      const rec = i32[table + i]!
-      if (rec > 0) fn(rec)
+    if (i32[rec + R.WRITTEN] !== 0) return
+    for (;;) {
+      const head = Atomics.load(i32, H.WRITTEN_HEAD)
+      i32[rec + R.WRITTEN] = head === 0 ? -1 : head
+      if (Atomics.compareExchange(i32, H.WRITTEN_HEAD, head, rec) === head) return
     }
+  }
+
+  /** Calls `fn` for every record on the written list (used once the block is done, by one thread). */
+  forEachWritten(fn: (rec: number) => void): void {
+    const i32 = this.mem.i32
+    for (let rec = Atomics.load(i32, H.WRITTEN_HEAD); rec > 0; rec = i32[rec + R.WRITTEN]!) fn(rec)
   }
 
   key(rec: number): Uint8Array {

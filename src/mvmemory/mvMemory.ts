@@ -285,7 +285,7 @@ export class MVMemory {
     const i32 = this.mem.i32
     const out: Array<[Uint8Array, Uint8Array]> = []
     const r = new ReadResult()
-    this.table.forEach((rec) => {
+    this.table.forEachWritten((rec) => {
       if (i32[rec + R.VERS_LEN] === 0) return
       this.read(rec, txCount, r, true)
       if (r.kind === READ_DEPENDENCY) {
@@ -341,6 +341,7 @@ export class MVMemory {
         }
         i32.copyWithin(vers + (p + 1) * VERSION_WORDS, vers + p * VERSION_WORDS, vers + len * VERSION_WORDS)
         i32[rec + R.VERS_LEN] = len + 1
+        if (len === 0) this.table.markWritten(rec)
       }
       const e = vers + p * VERSION_WORDS
       i32[e + V.TX] = txIdx

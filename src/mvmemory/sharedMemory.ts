@@ -48,16 +48,17 @@ export const H = {
   FETCH_LATENCY_US: 20, // µs: > 0 when pre-block values come from a slow source, fetched on first use
   IDLE_WAITERS: 26, // count: lanes sleeping in sleepForWork (wakeIdle notifies only when some are)
   FETCH_QUEUE: 38, // word index of the fetch-request queue of a lazy base state (0: none; executor/fetchQueue.ts)
+  WRITTEN_HEAD: 39, // word index of the first location record on the block's written list (locationTable.ts R.WRITTEN), 0: empty
 } as const
 export const HEADER_WORDS = 48
 
-/** The header's words owned here, and its reserved words (free: 7, 33 which aligns a float64, 39-47). */
+/** The header's words owned here, and its reserved words (free: 7, 33 which aligns a float64, 40-47). */
 export const H_MAP: WordMap = {
   record: 'header H',
   owner: 'mvmemory/sharedMemory.ts',
   size: HEADER_WORDS,
   fields: H,
-  reserved: [7, 33, 39, 40, 41, 42, 43, 44, 45, 46, 47],
+  reserved: [7, 33, 40, 41, 42, 43, 44, 45, 46, 47],
 }
 
 export { EngineAbortedError, CapacityError, ArenaExhaustedError } from './errors.js'
