@@ -22,7 +22,7 @@
  *
  * Deterministic: the output and writes depend only on the values read.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { IncarnationView, TransactionVM } from '../executor/types.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 
@@ -57,83 +57,113 @@ export function mockKey(k: number): Uint8Array {
   return new Uint8Array([0x6b, k >>> 24, (k >>> 16) & 0xff, (k >>> 8) & 0xff, k & 0xff])
 }
 
-function mix(acc: number, v: number): number {
+/** How a read value or a write's salt is folded into the accumulator (exported for tests' oracles). */
+export function mix(acc: number, v: number): number {
   return (Math.imul(acc ^ v, 0x2c1b3c6d) + 0x6b43a9b5) >>> 0
 }
 
 const workBuf = Buffer.alloc(64, 7)
 
+/**
+ * Burns CPU: `rounds` one-shot sha256 digests of 64 bytes. One-shot `hash()` rather than a
+ * `createHash()` object per round: each Hash object is a native object the garbage collector
+ * must finalize, which cost ~0.7–0.8 µs per round in collections that calibration's short
+ * best-of runs did not see, so `work 10` burned ~19 µs inside the engine's lanes (measured:
+ * docs/benchmarks.md, "Scheduler v2 and the latency model"). A one-shot digest leaves one
+ * small buffer of garbage per round.
+ */
 export function burn(rounds: number): number {
   let h = 0
   for (let i = 0; i < rounds; i++) {
-    const d = createHash('sha256').update(workBuf).digest()
+    const d = hash('sha256', workBuf, 'buffer')
     h ^= d[0]!
   }
   return h
 }
 
-/** Measures sha256 rounds per microsecond on this thread. */
+/**
+ * Measures sha256 rounds per microsecond on this thread: the median of five runs of 10,000
+ * rounds, long enough that the collections the rounds' garbage causes are in the measure.
+ */
 export function calibrateHashRounds(): number {
   burn(30000)
-  let best = 0
+  const rates: number[] = []
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now()
-    burn(5000)
-    best = Math.max(best, 5000 / ((performance.now() - t0) * 1000))
+    burn(10000)
+    rates.push(10000 / ((performance.now() - t0) * 1000))
   }
-  return best
+  return rates.sort((a, b) => a - b)[2]!
 }
 
+/**
+ * Runs a mock block in its packed form ({@link packMockBlock}): the ops are read straight from
+ * the typed array, so a block that crossed to a worker is never rebuilt as objects there (the
+ * unpack took 0.3–4 ms per block and worker, before the first task could start).
+ */
 class MockVM implements TransactionVM<MockOutput> {
-  constructor(private readonly block: MockBlock) {}
+  private readonly w: Float64Array
+  private readonly keyCount: number
+  private readonly roundsPerUs: number
+
+  constructor(block: PackedMockBlock) {
+    this.w = block.packed
+    this.keyCount = block.keyCount
+    this.roundsPerUs = block.hashRoundsPerUs ?? 1
+  }
 
   async execute(txIndex: number, view: IncarnationView): Promise<MockOutput> {
-    const { keyCount, txs } = this.block
-    const tx = txs[txIndex]
-    if (tx === undefined) throw new RangeError(`no mock transaction ${txIndex}`)
+    const { w, keyCount } = this
+    if (!Number.isInteger(txIndex) || txIndex < 0 || txIndex >= w[0]!) throw new RangeError(`no mock transaction ${txIndex}`)
     let acc = txIndex
     const pending: Array<() => void> = []
-    const key = (k: number, dynamic?: boolean) => mockKey(dynamic ? (k + acc) % keyCount : k % keyCount)
-    for (const op of tx.ops) {
-      switch (op.op) {
-        case 'read': {
-          const v = await view.read(key(op.k, op.dynamic))
+    const key = (k: number, dynamic: boolean) => mockKey(dynamic ? (k + acc) % keyCount : k % keyCount)
+    const end = w[2 + txIndex]!
+    for (let at = w[1 + txIndex]!; at < end; at += 4) {
+      const a = w[at + 1]!
+      const b = w[at + 2]!
+      const dynamic = w[at + 3] === 1
+      switch (w[at]) {
+        case OP_READ: {
+          const v = await view.read(key(a, dynamic))
           acc = mix(acc, Number(decodeNumeric(v) & 0xffffffffn))
           break
         }
-        case 'write': {
-          const kk = key(op.k, op.dynamic)
-          const value = encodeNumeric(BigInt(mix(acc, op.salt)))
+        case OP_WRITE: {
+          const kk = key(a, dynamic)
+          const value = encodeNumeric(BigInt(mix(acc, b)))
           pending.push(() => view.write(kk, value))
           break
         }
-        case 'delta': {
-          const kk = key(op.k, op.dynamic)
-          pending.push(() => view.addDelta(kk, BigInt(op.amount)))
+        case OP_DELTA: {
+          const kk = key(a, dynamic)
+          pending.push(() => view.addDelta(kk, BigInt(b)))
           break
         }
-        case 'revert':
-          if (acc % op.m === 0) return { status: 'reverted', acc }
+        case OP_REVERT:
+          if (acc % a === 0) return { status: 'reverted', acc }
           break
-        case 'throw':
-          if (acc % op.m === 0) throw new Error(`mock transaction ${txIndex} failed (acc ${acc})`)
+        case OP_THROW:
+          if (acc % a === 0) throw new Error(`mock transaction ${txIndex} failed (acc ${acc})`)
           break
-        case 'work':
-          burn(Math.max(1, Math.round(op.us * (this.block.hashRoundsPerUs ?? 1))))
+        case OP_WORK:
+          burn(Math.max(1, Math.round(a * this.roundsPerUs)))
           break
-        case 'sleep':
-          await new Promise((r) => setTimeout(r, op.us / 1000))
+        case OP_SLEEP:
+          await new Promise((r) => setTimeout(r, a / 1000))
           break
-        case 'delay':
-          if (op.kind === 'macro') await new Promise((r) => setImmediate(r))
+        case OP_DELAY:
+          if (a === 1) await new Promise((r) => setImmediate(r))
           else await Promise.resolve()
           break
-        case 'depend':
-          if (op.tx < txIndex) view.dependOn(op.tx)
+        case OP_DEPEND:
+          if (a < txIndex) view.dependOn(a)
           break
+        default:
+          throw new RangeError(`packed mock block: unknown op code ${w[at]} at word ${at}`)
       }
     }
-    for (const w of pending) w()
+    for (const p of pending) p()
     return { status: 'ok', acc }
   }
 }
@@ -158,6 +188,7 @@ export interface PackedMockBlock {
 }
 
 const OP_CODES = ['read', 'write', 'delta', 'revert', 'throw', 'work', 'delay', 'depend', 'sleep'] as const
+const [OP_READ, OP_WRITE, OP_DELTA, OP_REVERT, OP_THROW, OP_WORK, OP_DELAY, OP_DEPEND, OP_SLEEP] = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const
 
 export function packMockBlock(block: MockBlock): PackedMockBlock {
   const n = block.txs.length
@@ -230,15 +261,13 @@ export function unpackMockBlock(p: PackedMockBlock): MockBlock {
   return { keyCount: p.keyCount, txs, ...(p.hashRoundsPerUs !== undefined ? { hashRoundsPerUs: p.hashRoundsPerUs } : {}) }
 }
 
-/** Unpacked blocks, per payload object: the lanes of a thread share one. */
-const unpacked = new WeakMap<PackedMockBlock, MockBlock>()
-
+/**
+ * A VM over `payload`, a packed block or a {@link MockBlock} (packed here, on every call: a
+ * caller may change its block object between blocks).
+ */
 export function createTransactionVM(payload: unknown): TransactionVM<MockOutput> {
   const p = payload as MockBlock | PackedMockBlock
-  if (!('packed' in p)) return new MockVM(p)
-  let block = unpacked.get(p)
-  if (block === undefined) unpacked.set(p, (block = unpackMockBlock(p)))
-  return new MockVM(block)
+  return new MockVM('packed' in p ? p : packMockBlock(p))
 }
 
 /** The pre-block state of a mock block: every even key holds its own number. */
