@@ -72,7 +72,9 @@ export interface TraceEvent {
   lastTx?: number
 }
 
-const now = (): number => performance.timeOrigin + performance.now()
+/** This thread's time origin, read once (the getter allocates on every call). */
+const ORIGIN = performance.timeOrigin
+const now = (): number => ORIGIN + performance.now()
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 

@@ -63,7 +63,9 @@ import type { BlockScheduler, SchedulerKind, SchedulerStats } from './types.js'
 const AD_TX = 0
 const AD_NEXT = 1
 
-const nowMs = (): number => performance.timeOrigin + performance.now()
+/** This thread's time origin, read once (the getter allocates on every call). */
+const ORIGIN = performance.timeOrigin
+const nowMs = (): number => ORIGIN + performance.now()
 
 export class SchedulerV2 implements BlockScheduler, ReaderSink {
   readonly kind: SchedulerKind = 'v2'
