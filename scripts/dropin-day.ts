@@ -5,13 +5,14 @@
  * block 100 and at the end (after `gc()`), in total and split into anonymous pages (what the
  * runner allocates) and file-backed pages (the store's mapped database file, the code), with
  * the growth of each between them.
- *   node --expose-gc --import tsx scripts/dropin-day.ts [--blocks 1000] [--txs 40] [--shared]
+ * The store prunes replaced trie nodes unless `--no-prune` (src/dropin/store.ts).
+ *   node --expose-gc --import tsx scripts/dropin-day.ts [--blocks 1000] [--txs 40] [--shared] [--no-prune]
  */
 import { parseArgs } from 'node:util'
 import { loadavg } from 'node:os'
 import { runClientDay, sampleMemory, type MemorySample } from '../src/bench/dropinDay.js'
 
-const { values } = parseArgs({ options: { blocks: { type: 'string', default: '1000' }, txs: { type: 'string', default: '40' }, shared: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { blocks: { type: 'string', default: '1000' }, txs: { type: 'string', default: '40' }, shared: { type: 'boolean', default: false }, 'no-prune': { type: 'boolean', default: false } } })
 const blocks = Number(values.blocks)
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) console.error('note: run with node --expose-gc for memory figures after a collection')
@@ -21,6 +22,7 @@ const r = await runClientDay({
   blocks,
   txsPerBlock: Number(values.txs),
   isolateReference: !values.shared,
+  prune: !values['no-prune'],
   onBlock: (i) => {
     if ((i + 1) % 100 === 0 || i + 1 === blocks) {
       gc?.()
@@ -38,6 +40,7 @@ console.log(
     blocks: r.blocks,
     txsPerBlock: Number(values.txs),
     referenceIsolated: r.isolated,
+    pruned: r.pruned,
     mismatches: r.mismatches.length,
     workerFailures: r.workerFailures,
     at100MiB: { rss: mib(from.rss), anon: mib(from.anon), file: mib(from.file) },

@@ -13,6 +13,7 @@ describe('drop-in runner across consecutive blocks on the store', () => {
     const blocks = process.env.BLOCKSTM_LONG_RUN === '1' ? 200 : 12
     const r = await runClientDay({ blocks, txsPerBlock: 24 })
     expect(r.isolated).toBe(true)
+    expect(r.pruned).toBe(true) // the store a client that builds on its latest state opens
     expect(r.blocks).toBe(blocks)
     expect(r.mismatches).toEqual([])
     expect(r.workerFailures).toEqual([])

@@ -4,7 +4,8 @@
  * creations) through one parallel runner on the persistent store (src/dropin/store.ts), and
  * through plain runBlock on an in-memory MerkleStateManager (the copy). Every block's state
  * root must equal runBlock's; the runner's workers must never be replaced; resident memory is
- * sampled at every block.
+ * sampled at every block. The store prunes by default (`prune`): a client that builds only on
+ * its latest state keeps one state in its database, not every block's.
  *
  * With `isolateReference` (default) the copy lives in a child process
  * (dropinDayReference.ts), so that this process's memory is the runner's alone: the copy's
@@ -34,6 +35,11 @@ export interface DayOptions {
   lanes?: number
   /** Run the reference copy in a child process (default true): see the module comment. */
   isolateReference?: boolean
+  /**
+   * Open the store with pruning (default true: a client that only builds on its latest state,
+   * whose database holds one state instead of every block's; src/dropin/store.ts).
+   */
+  prune?: boolean
   /** Called after each block with its number (0-based) and resident memory (bytes). */
   onBlock?: (i: number, rss: number) => void
 }
@@ -70,6 +76,8 @@ export interface DayResult {
   memory: MemorySample[]
   /** Whether the reference copy ran in a child process. */
   isolated: boolean
+  /** Whether the store pruned replaced trie nodes. */
+  pruned: boolean
   parallelMs: number
   runBlockMs: number
 }
@@ -97,13 +105,13 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   // stopped if the store cannot be opened).
   const reference = isolated ? await startReference() : undefined
   const dir = mkdtempSync(join(tmpdir(), 'dropin-day-'))
-  const store = await openStateStore(dir).catch((e: unknown) => {
+  const store = await openStateStore(dir, { prune: opts.prune ?? true }).catch((e: unknown) => {
     reference?.close()
     rmSync(dir, { recursive: true, force: true })
     throw e
   })
   const runner = createParallelRunner({ threads: opts.threads ?? 2, lanes: opts.lanes ?? 4 })
-  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, parallelMs: 0, runBlockMs: 0 }
+  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, pruned: store.prune, parallelMs: 0, runBlockMs: 0 }
   try {
     const hashes = new Map<bigint, Uint8Array>()
     const blockchain = blockHashChain((n) => {

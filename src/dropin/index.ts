@@ -6,4 +6,4 @@ export { createParallelRunner, runBlockParallel, type ParallelRunBlockResult, ty
 export { StateManagerSource, type SourceStats } from './stateSource.js'
 export { commitDiff } from './commit.js'
 export { BaseStateReadError, BlockRejectedError, RunnerStateError, UnsupportedOptionError } from './errors.js'
-export { openStateStore, StoreLockedError, type StateStore } from './store.js'
+export { openStateStore, StoreLayoutError, StoreLockedError, type StateStore, type StateStoreOptions } from './store.js'

@@ -17,6 +17,16 @@
  *
  * Pointing it at an existing database: `openStateStore(dir)` on a directory this module wrote
  * before, then `stateManager(common, stateRoot)` with a state root stored there.
+ *
+ * Pruning (`openStateStore(dir, { prune: true })`): a client that only ever builds on its
+ * latest state lets the tries delete the nodes an update replaces (@ethereumjs's
+ * `useNodePruning`), so the database holds one state and stops growing with every block.
+ * Storage tries then keep their nodes under their account's key prefix
+ * (`prefixStorageTrieKeys`): a node two storage tries had in common (the same slot and value
+ * in two contracts) would otherwise be deleted by one of them while the other still uses it.
+ * Only the latest state root can be read after a pruned update (no reorgs, no history). The
+ * store records its layout when it is created; opening it with the other setting throws
+ * {@link StoreLayoutError}.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,8 +48,26 @@ export class StoreLockedError extends Error {
   }
 }
 
+/** The store was created with the other pruning setting (its node layout differs). */
+export class StoreLayoutError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly stored: boolean,
+  ) {
+    super(`the state store ${dir} was created ${stored ? 'with' : 'without'} pruning; open it ${stored ? 'with { prune: true }' : 'without prune'}`)
+    this.name = 'StoreLayoutError'
+  }
+}
+
+export interface StateStoreOptions {
+  /** Delete the trie nodes an update replaces (see the module comment; default false). */
+  prune?: boolean
+}
+
 export interface StateStore {
   readonly dir: string
+  /** Whether the tries delete the nodes their updates replace. */
+  readonly prune: boolean
   /** The store as an @ethereumjs DB of trie nodes. */
   readonly trieDB: DB<string | Uint8Array, string | Uint8Array>
   /** A MerkleStateManager over the store, at `root` (default: the empty state). */
@@ -51,6 +79,8 @@ export interface StateStore {
 }
 
 const LOCK = 'blockstm.lock'
+/** Meta key of the store's layout ({ prune }). */
+const LAYOUT = 'blockstm:layout'
 
 function alive(pid: number): boolean {
   try {
@@ -126,7 +156,8 @@ class LmdbTrieDB implements DB<string | Uint8Array, string | Uint8Array> {
 }
 
 /** Opens (creating) the state store in `dir` and takes its lock (see the module comment). */
-export async function openStateStore(dir: string): Promise<StateStore> {
+export async function openStateStore(dir: string, opts: StateStoreOptions = {}): Promise<StateStore> {
+  const prune = opts.prune ?? false
   // lmdb (a native addon) is loaded when a store is opened, not when the package is imported:
   // importing blockstm-evm stays quick and bundlers need not handle the addon unless it is used.
   // An optional peer dependency: a one-line error names it when it is not installed.
@@ -142,15 +173,25 @@ export async function openStateStore(dir: string): Promise<StateStore> {
   }
   const nodes = root.openDB<Uint8Array, Uint8Array>({ name: 'trie', keyEncoding: 'binary', encoding: 'binary' })
   const meta = root.openDB<unknown, string>({ name: 'meta', encoding: 'json' })
+  // The layout is written when the store is created; a store without one predates pruning.
+  const layout = meta.get(LAYOUT) as { prune: boolean } | undefined
+  const stored = layout?.prune ?? (nodes.getKeysCount() > 0 ? false : undefined)
+  if (stored !== undefined && stored !== prune) {
+    await root.close()
+    release()
+    throw new StoreLayoutError(dir, stored)
+  }
+  if (layout === undefined) await meta.put(LAYOUT, { prune })
   const trieDB = new LmdbTrieDB(nodes)
   let closed = false
   return {
     dir,
+    prune,
     trieDB,
     async stateManager(common, stateRoot) {
-      const trie = new MerklePatriciaTrie({ db: trieDB as never, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
+      const trie = new MerklePatriciaTrie({ db: trieDB as never, useKeyHashing: true, useNodePruning: prune, valueEncoding: ValueEncoding.Bytes, common })
       if (stateRoot !== undefined) trie.root(stateRoot)
-      return new MerkleStateManager({ trie, common })
+      return new MerkleStateManager({ trie, common, prefixStorageTrieKeys: prune })
     },
     getMeta<T>(key: string) {
       return meta.get(key) as T | undefined
