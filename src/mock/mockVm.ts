@@ -23,6 +23,7 @@
  * Deterministic: the output and writes depend only on the values read.
  */
 import { hash } from 'node:crypto'
+import { setImmediate as setImmediatePromise, setTimeout as sleep } from 'node:timers/promises'
 import type { IncarnationView, TransactionVM } from '../executor/types.js'
 import { decodeNumeric, encodeNumeric } from '../mvmemory/numeric.js'
 
@@ -112,12 +113,19 @@ class MockVM implements TransactionVM<MockOutput> {
     this.roundsPerUs = block.hashRoundsPerUs ?? 1
   }
 
+  private key(k: number, dynamic: boolean, acc: number): Uint8Array {
+    return mockKey(dynamic ? (k + acc) % this.keyCount : k % this.keyCount)
+  }
+
+  // No closure is made per transaction (pending writes are kept as data): under tsx every
+  // closure created also goes through its name helper, which showed in the lanes' profiles.
   async execute(txIndex: number, view: IncarnationView): Promise<MockOutput> {
-    const { w, keyCount } = this
+    const w = this.w
     if (!Number.isInteger(txIndex) || txIndex < 0 || txIndex >= w[0]!) throw new RangeError(`no mock transaction ${txIndex}`)
     let acc = txIndex
-    const pending: Array<() => void> = []
-    const key = (k: number, dynamic: boolean) => mockKey(dynamic ? (k + acc) % keyCount : k % keyCount)
+    // Writes and deltas are applied when the transaction ends, in op order.
+    const pendingKeys: Uint8Array[] = []
+    const pendingValues: Array<Uint8Array | bigint> = []
     const end = w[2 + txIndex]!
     for (let at = w[1 + txIndex]!; at < end; at += 4) {
       const a = w[at + 1]!
@@ -125,21 +133,18 @@ class MockVM implements TransactionVM<MockOutput> {
       const dynamic = w[at + 3] === 1
       switch (w[at]) {
         case OP_READ: {
-          const v = await view.read(key(a, dynamic))
+          const v = await view.read(this.key(a, dynamic, acc))
           acc = mix(acc, Number(decodeNumeric(v) & 0xffffffffn))
           break
         }
-        case OP_WRITE: {
-          const kk = key(a, dynamic)
-          const value = encodeNumeric(BigInt(mix(acc, b)))
-          pending.push(() => view.write(kk, value))
+        case OP_WRITE:
+          pendingKeys.push(this.key(a, dynamic, acc))
+          pendingValues.push(encodeNumeric(BigInt(mix(acc, b))))
           break
-        }
-        case OP_DELTA: {
-          const kk = key(a, dynamic)
-          pending.push(() => view.addDelta(kk, BigInt(b)))
+        case OP_DELTA:
+          pendingKeys.push(this.key(a, dynamic, acc))
+          pendingValues.push(BigInt(b))
           break
-        }
         case OP_REVERT:
           if (acc % a === 0) return { status: 'reverted', acc }
           break
@@ -150,10 +155,10 @@ class MockVM implements TransactionVM<MockOutput> {
           burn(Math.max(1, Math.round(a * this.roundsPerUs)))
           break
         case OP_SLEEP:
-          await new Promise((r) => setTimeout(r, a / 1000))
+          await sleep(a / 1000)
           break
         case OP_DELAY:
-          if (a === 1) await new Promise((r) => setImmediate(r))
+          if (a === 1) await setImmediatePromise()
           else await Promise.resolve()
           break
         case OP_DEPEND:
@@ -163,7 +168,11 @@ class MockVM implements TransactionVM<MockOutput> {
           throw new RangeError(`packed mock block: unknown op code ${w[at]} at word ${at}`)
       }
     }
-    for (const p of pending) p()
+    for (let i = 0; i < pendingKeys.length; i++) {
+      const v = pendingValues[i]!
+      if (typeof v === 'bigint') view.addDelta(pendingKeys[i]!, v)
+      else view.write(pendingKeys[i]!, v)
+    }
     return { status: 'ok', acc }
   }
 }
