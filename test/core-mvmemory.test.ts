@@ -26,7 +26,7 @@ import {
 import { ReadSetCapture } from '../src/validation/readSet.js'
 import { H, SharedMemory } from '../src/mvmemory/sharedMemory.js'
 import { Validator } from '../src/validation/validate.js'
-import { decodeNumeric } from '../src/mvmemory/numeric.js'
+import { decodeNumeric, encodeNumeric } from '../src/mvmemory/numeric.js'
 import { createBlockSTMExecutor, createSequentialExecutor } from '../src/executor/engine.js'
 import { delta, key, layoutBlock, num, readAs, record, value, type Block } from './support/memory.js'
 import { MOCK_VM, TRACKED_MOCK_VM, blockCaseArb, divergence, jobOf, runParallel, runSequential } from './support/mockBlocks.js'
@@ -380,5 +380,23 @@ describe('idle lanes sleep until woken (SharedMemory.sleepForWork / wakeIdle)', 
       return false
     }, 10_000)
     expect(performance.now() - t1).toBeLessThan(5_000)
+  })
+})
+
+describe('numeric values (mvmemory/numeric.ts)', () => {
+  const viaHex = (n: bigint): string => (n === 0n ? '' : n.toString(16).padStart(Math.ceil(n.toString(16).length / 2) * 2, '0'))
+  it('encode is minimal big-endian (0 is empty) and decode inverts it, on both sides of the safe-integer boundary', () => {
+    const edges = [0n, 1n, 255n, 256n, 65535n, 65536n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 2n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n, 2n ** 256n - 1n]
+    const arb = fc.oneof(fc.constantFrom(...edges), fc.bigInt({ min: 0n, max: 2n ** 60n }), fc.bigInt({ min: 0n, max: 2n ** 300n }))
+    fc.assert(
+      fc.property(arb, (n) => {
+        const b = encodeNumeric(n)
+        expect(Buffer.from(b).toString('hex')).toBe(viaHex(n))
+        expect(b[0]).not.toBe(0)
+        expect(decodeNumeric(b)).toBe(n)
+      }),
+      { numRuns: 2000 },
+    )
+    expect(() => encodeNumeric(-1n)).toThrow(RangeError)
   })
 })
