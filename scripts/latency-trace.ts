@@ -6,6 +6,8 @@
  * (a 500 µs timer plus the wait for the lane's turn on its thread), against the sequential
  * engine's time per transaction on the same block.
  *   npx tsx scripts/latency-trace.ts [--accounts 10000] [--scheduler v1|v2] [--lanes 16] [--threads 2]
+ * With `--repeat N [--gap-ms G]` it then times N more blocks untraced, G ms apart (G = 0: back
+ * to back; bench-core's harness runs the sequential engine, ~2.3 s, between parallel blocks).
  * Figures and their reading: docs/benchmarks.md, "Scheduler v2 and the latency model".
  */
 import { parseArgs } from 'node:util'
@@ -17,7 +19,7 @@ import { calibrateHashRounds, mockBaseEntries, packMockBlock } from '../src/mock
 import type { SchedulerKind } from '../src/scheduler/types.js'
 import type { TraceEvent } from '../src/executor/executor.js'
 
-const { values } = parseArgs({ options: { accounts: { type: 'string', default: '10000' }, scheduler: { type: 'string', default: 'v2' }, lanes: { type: 'string', default: '16' }, threads: { type: 'string', default: '2' }, txs: { type: 'string', default: '2000' } } })
+const { values } = parseArgs({ options: { accounts: { type: 'string', default: '10000' }, scheduler: { type: 'string', default: 'v2' }, lanes: { type: 'string', default: '16' }, threads: { type: 'string', default: '2' }, txs: { type: 'string', default: '2000' }, repeat: { type: 'string', default: '0' }, 'gap-ms': { type: 'string', default: '0' } } })
 const accounts = Number(values.accounts)
 const txs = Number(values.txs)
 const block = p2pBlock({ txs, accounts, latencyUs: 500, workUs: 10, seed: 1, hashRoundsPerUs: calibrateHashRounds() })
@@ -50,4 +52,15 @@ console.log(
     inFlight: inFlight.join(' '),
   }),
 )
+const repeat = Number(values.repeat)
+if (repeat > 0) {
+  const walls: number[] = []
+  for (let i = 0; i < repeat; i++) {
+    if (Number(values['gap-ms']) > 0) await new Promise((r) => setTimeout(r, Number(values['gap-ms'])))
+    const t = performance.now()
+    await par.execute({ txCount: txs, payload, base })
+    walls.push(+(performance.now() - t).toFixed(1))
+  }
+  console.log(JSON.stringify({ repeat, gapMs: Number(values['gap-ms']), wallMs: walls }))
+}
 await Promise.all([par.close(), seq.close()])
