@@ -70,7 +70,7 @@ const workBuf = Buffer.alloc(64, 7)
  * `createHash()` object per round: each Hash object is a native object the garbage collector
  * must finalize, which cost ~0.7–0.8 µs per round in collections that calibration's short
  * best-of runs did not see, so `work 10` burned ~19 µs inside the engine's lanes (measured:
- * docs/benchmarks.md, "Scheduler v2 and the latency model"). A one-shot digest leaves one
+ * docs/benchmarks.md, "Latency model after the mock and memory fixes"). A one-shot digest leaves one
  * small buffer of garbage per round.
  */
 export function burn(rounds: number): number {
