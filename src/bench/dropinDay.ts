@@ -23,7 +23,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
 import { KEY_COUNT, blockOf, castAccount, castCommon, castPreState, signTxs, type TxSpec } from '../reliability/evmBlocks.js'
 import { commitPreState } from '../evm/state.js'
-import { blockHashChain } from '../evm/chain.js'
+import { tableBlockHashChain } from '../evm/chain.js'
 import { createParallelRunner } from '../dropin/runBlockParallel.js'
 import { openStateStore } from '../dropin/store.js'
 import type { ReferenceReply, ReferenceRequest } from './dropinDayReference.js'
@@ -114,11 +114,7 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
   const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, pruned: store.prune, parallelMs: 0, runBlockMs: 0 }
   try {
     const hashes = new Map<bigint, Uint8Array>()
-    const blockchain = blockHashChain((n) => {
-      const h = hashes.get(n)
-      if (h === undefined) throw new Error(`no block ${n}`)
-      return h
-    })
+    const blockchain = tableBlockHashChain(() => hashes)
     const parSm = await store.stateManager(common.copy())
     const refSm = isolated ? undefined : new MerkleStateManager({ common: common.copy() })
     for (const sm of refSm === undefined ? [parSm] : [parSm, refSm]) await commitPreState(sm, pre)

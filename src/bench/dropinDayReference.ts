@@ -11,7 +11,7 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { createVM, runBlock } from '@ethereumjs/vm'
 import { castCommon, castPreState } from '../reliability/evmBlocks.js'
 import { commitPreState } from '../evm/state.js'
-import { blockHashChain } from '../evm/chain.js'
+import { tableBlockHashChain } from '../evm/chain.js'
 
 export interface ReferenceRequest {
   rlp: string
@@ -23,11 +23,7 @@ const common = await castCommon()
 const sm = new MerkleStateManager({ common: common.copy() })
 await commitPreState(sm, castPreState())
 const hashes = new Map<bigint, Uint8Array>()
-const blockchain = blockHashChain((n) => {
-  const h = hashes.get(n)
-  if (h === undefined) throw new Error(`no block ${n}`)
-  return h
-})
+const blockchain = tableBlockHashChain(() => hashes)
 const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
 
 process.on('message', (m: ReferenceRequest) => {

@@ -18,7 +18,7 @@ import { runEthTest, type EthTestResult, type StateOps } from '../ethtest/runner
 import { stateRoot } from '../ethtest/stateRoot.js'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import { commitPreState } from '../evm/state.js'
-import { blockHashChain } from '../evm/chain.js'
+import { tableBlockHashChain } from '../evm/chain.js'
 import type { PreState } from '../evm/types.js'
 import type { ParallelRunner } from './runBlockParallel.js'
 import type { StateStore } from './store.js'
@@ -45,11 +45,7 @@ async function openOnStore(store: StateStore, runner: ParallelRunner, common: Co
   const sm = await store.stateManager(vmCommon)
   let hashes: BlockHashes = new Map()
   // `hashes` is replaced per block (the parent's table): the chain reads the current one.
-  const blockchain = blockHashChain((n) => {
-    const h = hashes.get(n)
-    if (h === undefined) throw new Error(`no block ${n} in the chain`)
-    return h
-  })
+  const blockchain = tableBlockHashChain(() => hashes)
   const vm: VM = await createVM({ common: vmCommon, stateManager: sm, blockchain: blockchain as never })
   await commitPreState(sm, pre)
   const genesisRoot = await sm.getStateRoot()

@@ -35,7 +35,7 @@ import { createVM, runBlock, type VM } from '@ethereumjs/vm'
 import { parsePreState, type BlockHashes } from '../evm/fixtures.js'
 import type { EvmExecutor } from '../evm/index.js'
 import { commitPreState } from '../evm/state.js'
-import { blockHashChain } from '../evm/chain.js'
+import { tableBlockHashChain } from '../evm/chain.js'
 import { getKZG, nativeEcrecover } from '../evm/crypto.js'
 import { initKeccak, keccak256 } from '../evm/keccak.js'
 import type { PreState } from '../evm/types.js'
@@ -147,11 +147,7 @@ async function referenceOps(common: Common, pre: PreState): Promise<{ ops: State
   const sm = new MerkleStateManager({ common: vmCommon })
   let hashes: BlockHashes = new Map()
   // `hashes` is replaced per block (the parent's table): the chain reads the current one.
-  const blockchain = blockHashChain((n) => {
-    const h = hashes.get(n)
-    if (h === undefined) throw new Error(`no block ${n} in the chain`)
-    return h
-  })
+  const blockchain = tableBlockHashChain(() => hashes)
   const vm: VM = await createVM({ common: vmCommon, stateManager: sm, blockchain: blockchain as never })
   await commitPreState(sm, pre)
   const genesisRoot = await sm.getStateRoot()

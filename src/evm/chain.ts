@@ -200,6 +200,19 @@ export function blockHashChain(hashOf: (n: bigint) => Uint8Array): { getBlock(n:
 }
 
 /**
+ * {@link blockHashChain} over a table of hashes read through `table()` at each call (a caller
+ * may replace its table between blocks); a number the table lacks fails `getBlock` with
+ * `no block <n> in the chain`.
+ */
+export function tableBlockHashChain(table: () => ReadonlyMap<bigint, Uint8Array>): ReturnType<typeof blockHashChain> {
+  return blockHashChain((n) => {
+    const h = table().get(n)
+    if (h === undefined) throw new Error(`no block ${n} in the chain`)
+    return h
+  })
+}
+
+/**
  * The hash BLOCKHASH gives for `n` in the binding's VMs: from the table. When the table lacks
  * it, the number is recorded in `source.missing` and zeros are returned so that the (now
  * doomed, possibly speculative) execution can finish; the block-level API then rejects the

@@ -10,7 +10,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { createVM, type VM } from '@ethereumjs/vm'
 import { putPreState } from '../../src/evm/state.js'
 import type { PreState } from '../../src/evm/types.js'
-import type { BlockHashes } from '../../src/evm/chain.js'
+import { tableBlockHashChain, type BlockHashes } from '../../src/evm/chain.js'
 
 export interface StateVM {
   vm: VM
@@ -24,17 +24,8 @@ export async function vmWithState(common: Common, pre: PreState, hashes?: BlockH
   await sm.checkpoint()
   await sm.commit()
   await sm.flush()
-  const blockchain = {
-    getBlock: async (n: number) => {
-      const h = hashes?.get(BigInt(n))
-      if (h === undefined) throw new Error(`no block ${n}`)
-      return { hash: () => h }
-    },
-    shallowCopy() {
-      return this
-    },
-  }
-  const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: blockchain as never })
+  const table: BlockHashes = hashes ?? new Map()
+  const vm = await createVM({ common: common.copy(), stateManager: sm, blockchain: tableBlockHashChain(() => table) as never })
   return { vm, sm }
 }
 
