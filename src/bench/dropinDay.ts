@@ -71,7 +71,6 @@ export interface DayResult {
   mismatches: Array<{ block: number; got: string; want: string }>
   /** Engine fallbacks that name a worker failure (must be none). */
   workerFailures: string[]
-  rss: number[]
   /** Per block, as {@link sampleMemory} took it after the block. */
   memory: MemorySample[]
   /** Whether the reference copy ran in a child process. */
@@ -111,7 +110,7 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
     throw e
   })
   const runner = createParallelRunner({ threads: opts.threads ?? 2, lanes: opts.lanes ?? 4 })
-  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], rss: [], memory: [], isolated, pruned: store.prune, parallelMs: 0, runBlockMs: 0 }
+  const result: DayResult = { blocks: 0, mismatches: [], workerFailures: [], memory: [], isolated, pruned: store.prune, parallelMs: 0, runBlockMs: 0 }
   try {
     const hashes = new Map<bigint, Uint8Array>()
     const blockchain = tableBlockHashChain(() => hashes)
@@ -163,7 +162,6 @@ export async function runClientDay(opts: DayOptions): Promise<DayResult> {
     const fb = got.stats.engine?.fallback
     if (fb !== undefined && /worker/i.test(fb)) result.workerFailures.push(`block ${i}: ${fb}`)
     const m = sampleMemory()
-    result.rss.push(m.rss)
     result.memory.push(m)
     result.blocks++
     opts.onBlock?.(i, m.rss)
