@@ -111,5 +111,12 @@ describe('state store pruning', () => {
     await applyBlock(await sb.stateManager(common()), 0)
     await sb.close()
     await expect(openStateStore(b, { prune: true })).rejects.toThrow(/created without pruning/)
+    // A store written before layouts were recorded (nodes, no layout record) is unpruned.
+    const { open: openLmdb } = await import('lmdb')
+    const raw = openLmdb({ path: join(b, 'state.mdb'), maxDbs: 4 })
+    await raw.openDB<unknown, string>({ name: 'meta', encoding: 'json' }).remove('blockstm:layout')
+    await raw.close()
+    await expect(openStateStore(b, { prune: true })).rejects.toThrow(/created without pruning/)
+    await (await open(b, false)).close()
   })
 })

@@ -155,6 +155,12 @@ class LmdbTrieDB implements DB<string | Uint8Array, string | Uint8Array> {
   async open(): Promise<void> {}
 }
 
+/** Whether `db` holds any key (one key read; counting would read them all). */
+function holdsAny(db: Database<Uint8Array, Uint8Array>): boolean {
+  for (const _ of db.getKeys({ limit: 1 })) return true
+  return false
+}
+
 /** Opens (creating) the state store in `dir` and takes its lock (see the module comment). */
 export async function openStateStore(dir: string, opts: StateStoreOptions = {}): Promise<StateStore> {
   const prune = opts.prune ?? false
@@ -175,7 +181,7 @@ export async function openStateStore(dir: string, opts: StateStoreOptions = {}):
   const meta = root.openDB<unknown, string>({ name: 'meta', encoding: 'json' })
   // The layout is written when the store is created; a store without one predates pruning.
   const layout = meta.get(LAYOUT) as { prune: boolean } | undefined
-  const stored = layout?.prune ?? (nodes.getKeysCount() > 0 ? false : undefined)
+  const stored = layout?.prune ?? (holdsAny(nodes) ? false : undefined)
   if (stored !== undefined && stored !== prune) {
     await root.close()
     release()
