@@ -3,7 +3,8 @@
  * the caller's state manager, as the accounts, code and storage runBlock would have left.
  *
  * Per address, in this order:
- *   - EXISTS false: the account is deleted (nothing else of it is kept); an account neither
+ *   - EXISTS false: the account's storage is cleared and the account deleted (nothing else of
+ *     it is kept); an account neither
  *     stored nor created by the block (EXISTS absent) is skipped;
  *   - otherwise the account as the state manager holds it, with the nonce and balance of the
  *     diff, is put; a storage epoch in the diff (the block cleared its storage: destruction,
@@ -17,7 +18,8 @@ import type { StateManagerInterface } from '@ethereumjs/common'
 import type { LocationKey, LocationValue } from '../executor/types.js'
 import { TAG_BALANCE, TAG_CODE, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, decodeBool, decodeNumeric, decodeSlot } from '../evm/keys.js'
 
-interface AccountDiff {
+/** One account's part of a state diff. */
+export interface AccountDiff {
   address: Address
   exists?: boolean
   nonce?: bigint
@@ -65,6 +67,9 @@ export async function commitDiff(sm: StateManagerInterface, diff: Iterable<[Loca
   const accounts = groupByAccount(diff)
   for (const a of accounts.values()) {
     if (a.exists === false) {
+      // Cleared first: MerkleStateManager keeps a deleted account's storage trie cached, and
+      // would read (and build on) its old slots if the account were created again later.
+      if ((await sm.getAccount(a.address)) !== undefined) await sm.clearStorage(a.address)
       await sm.deleteAccount(a.address)
       continue
     }

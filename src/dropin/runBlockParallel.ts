@@ -26,7 +26,7 @@
  * (locations and calls to the state manager, time they were in flight) and where the time
  * went (execution, commit, state root).
  */
-import { createBlock, genRequestsRoot, genTransactionsTrieRoot, type Block } from '@ethereumjs/block'
+import { Block, createBlockHeader, genRequestsRoot } from '@ethereumjs/block'
 import { Hardfork, type Common } from '@ethereumjs/common'
 import { bytesToHex, createAddressFromString, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { Bloom, runBlock, type RunBlockOpts, type RunBlockResult, type RunTxResult, type VM } from '@ethereumjs/vm'
@@ -35,6 +35,7 @@ import type { BlockExecutor, ExecutionStats, LocationKey, LocationValue } from '
 import type { TracedBlockResult } from '../executor/blockstm.js'
 import { makeEngine } from '../evm/engines.js'
 import { SystemVMs } from '../evm/systemVMs.js'
+import { orderedTrieRoot } from '../evm/orderedTrie.js'
 import {
   applyPostBlockOperations,
   applyPreBlockOperations,
@@ -50,7 +51,8 @@ import { InvalidBlockError, MissingBlockHashError } from '../evm/errors.js'
 import type { EvmTxOutput } from '../evm/txvm.js'
 import type { EvmExecutorOptions } from '../evm/types.js'
 import { StateManagerSource, type SourceStats } from './stateSource.js'
-import { commitDiff } from './commit.js'
+import { commitDiff, groupByAccount } from './commit.js'
+import { MerkleDirect, whyNotDirect } from './merkleDirect.js'
 import { BlockRejectedError, RunnerStateError, UnsupportedOptionError } from './errors.js'
 
 export interface ParallelRunnerOptions {
@@ -84,6 +86,13 @@ export interface ParallelRunStats {
   totalMs: number
   /** Accounts written into the state manager. */
   accountsWritten: number
+  /**
+   * How the state manager was read and written: 'trie' — a plain MerkleStateManager's tries
+   * directly (merkleDirect.ts), 'interface' — its StateManagerInterface methods, for the
+   * reason in `interfaceReason`. Absent when runBlock ran the block.
+   */
+  access?: 'trie' | 'interface'
+  interfaceReason?: string
 }
 
 /** runBlock's result; `results` hold the fields listed in the README (no gas refund or amount spent). */
@@ -227,32 +236,46 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
     const common = vm.common
     await vm.evm.journal.checkpoint()
     let result: ParallelRunBlockResult
+    let outBlock = block
+    let afterCommit: (() => Promise<void>) | undefined
     try {
       if (runOpts.skipBlockValidation !== true) await validateBlock(vm, block, runOpts)
-      const source = new StateManagerSource(sm)
+      const interfaceReason = whyNotDirect(sm)
+      const direct = interfaceReason === undefined ? MerkleDirect.for(sm) : undefined
+      const source = new StateManagerSource(sm, direct)
       const tExec = performance.now()
       const { res, receipts, diff, requests } = await execute(vm, block, common, source, runOpts).catch((e: unknown) => {
         // A read of the caller's state failed: that failure, whatever it caused downstream.
         throw source.failure ?? e
       })
       const tCommit = performance.now()
-      const accountsWritten = await commitDiff(sm, diff)
+      let accountsWritten: number
+      if (direct !== undefined) {
+        const grouped = groupByAccount(diff)
+        afterCommit = await direct.commit(grouped)
+        accountsWritten = grouped.size
+      } else {
+        accountsWritten = await commitDiff(sm, diff)
+      }
       const tRoot = performance.now()
       const stateRoot = await sm.getStateRoot()
       const tEnd = performance.now()
       const requestsHash = requests !== undefined ? genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256) : undefined
       const results = txResults(common, res, receipts)
-      let outBlock = block
       if (runOpts.generate === true) {
         const generated = {
           stateRoot,
           logsBloom: receipts.bloom.bitvector,
           gasUsed: receipts.gasUsed,
           receiptTrie: receipts.receiptsRoot!,
-          transactionsTrie: await genTransactionsTrieRoot(block.transactions),
+          // Built bottom-up (orderedTrie.ts), equal to runBlock's MerklePatriciaTrie insertions.
+          transactionsTrie: orderedTrieRoot(block.transactions.map((tx) => tx.serialize())),
           requestsHash,
         }
-        outBlock = createBlock({ ...block, header: { ...block.header, ...generated } } as never, { common })
+        // runBlock's generated block: the header with these fields; the block's own transactions,
+        // uncles and withdrawals (runBlock re-creates each from its data, to the same values).
+        const header = createBlockHeader({ ...block.header, ...generated } as never, { common })
+        outBlock = new Block(header, block.transactions, block.uncleHeaders, block.withdrawals, { common })
       } else {
         checkHeader(vm, block, common, receipts, stateRoot, requestsHash)
       }
@@ -264,6 +287,8 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
         stateRootMs: tEnd - tRoot,
         totalMs: performance.now() - t0,
         accountsWritten,
+        access: direct !== undefined ? 'trie' : 'interface',
+        ...(interfaceReason !== undefined ? { interfaceReason } : {}),
       }
       result = {
         receipts: receipts.receipts,
@@ -277,12 +302,14 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
         stats,
       }
       await vm.evm.journal.commit()
-      await vm._emit('afterBlock', { ...result, block: outBlock })
-      return result
     } catch (e) {
       await vm.evm.journal.revert()
       throw e
     }
+    // The block is committed: the storage nodes its updates replaced may go (pruning only).
+    if (afterCommit !== undefined) await afterCommit()
+    await vm._emit('afterBlock', { ...result, block: outBlock })
+    return result
   }
 
   return {

@@ -19,6 +19,7 @@ import type { StateManagerInterface } from '@ethereumjs/common'
 import type { BaseState, LocationKey, LocationValue } from '../executor/types.js'
 import { keyToString } from '../executor/keys.js'
 import { BaseStateReadError } from '../executor/baseState.js'
+import type { MerkleDirect } from './merkleDirect.js'
 import { EXISTS_VALUE, TAG_BALANCE, TAG_CODE, TAG_CODEHASH, TAG_EPOCH, TAG_EXISTS, TAG_NONCE, TAG_SLOT, TAG_STORAGE, encodeNumeric, encodeSlot } from '../evm/keys.js'
 
 /** How the block read the caller's state. */
@@ -42,7 +43,14 @@ export class StateManagerSource implements BaseState {
   /** The first failed read of the block (the block fails with it). */
   failure: BaseStateReadError | undefined
 
-  constructor(private readonly sm: StateManagerInterface) {}
+  /**
+   * `direct`: the state manager's tries read directly (merkleDirect.ts) for accounts and
+   * slots, when it is a plain MerkleStateManager; otherwise its interface methods.
+   */
+  constructor(
+    private readonly sm: StateManagerInterface,
+    private readonly direct?: MerkleDirect,
+  ) {}
 
   get(key: LocationKey): LocationValue | undefined | Promise<LocationValue | undefined> {
     const s = keyToString(key)
@@ -107,8 +115,11 @@ export class StateManagerSource implements BaseState {
       }
       case TAG_SLOT: {
         // A state manager may refuse storage reads of a missing account: none to read then.
-        if ((await this.account(address)) === undefined) return undefined
-        const v = bytesToBigInt(await this.call(() => this.sm.getStorage(address, key.slice(21, 53))))
+        const a = await this.account(address)
+        if (a === undefined) return undefined
+        const slot = key.slice(21, 53)
+        const d = this.direct
+        const v = bytesToBigInt(await this.call(() => (d !== undefined ? d.getStorage(address, a.storageRoot, slot) : this.sm.getStorage(address, slot))))
         return v !== 0n ? encodeSlot(0, v) : undefined
       }
       default:
@@ -120,7 +131,8 @@ export class StateManagerSource implements BaseState {
     const id = address.toString()
     let p = this.accounts.get(id)
     if (p === undefined) {
-      p = this.call(() => this.sm.getAccount(address))
+      const d = this.direct
+      p = this.call(() => (d !== undefined ? d.getAccount(address) : this.sm.getAccount(address)))
       this.accounts.set(id, p)
     }
     return p

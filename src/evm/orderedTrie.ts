@@ -16,7 +16,8 @@ type Node = Uint8Array | NestedUint8Array
 
 const EMPTY = new Uint8Array(0)
 
-function nibbles(key: Uint8Array): Uint8Array {
+/** The nibbles (half-bytes, high first) of `key`. */
+export function nibbles(key: Uint8Array): Uint8Array {
   const out = new Uint8Array(key.length * 2)
   for (let i = 0; i < key.length; i++) {
     out[2 * i] = key[i]! >> 4
@@ -26,7 +27,7 @@ function nibbles(key: Uint8Array): Uint8Array {
 }
 
 /** Hex-prefix encoding of nibbles `path[from..to)`. */
-function hexPrefix(path: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
+export function hexPrefix(path: Uint8Array, from: number, to: number, leaf: boolean): Uint8Array {
   const n = to - from
   const odd = n & 1
   const out = new Uint8Array((n >> 1) + 1)
