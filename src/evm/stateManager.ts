@@ -307,16 +307,23 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
     const acc = new LazyAccount(this, addr, bytes)
     const credited = this.credits.has(addr)
     if (credited) acc.credited = true
+    // Fields not read yet are read together (asynchronous mode): against a slow base state
+    // their fetches are in flight at once, one round trip instead of one per field.
+    let reading: Entry[] | undefined
+    let pending: Array<Promise<unknown>> | undefined
     for (const tag of FIELD_TAGS) {
       if (credited && tag === TAG_BALANCE) continue
       const e = this.entries.get(String.fromCharCode(tag) + addr)
-      let v: unknown
-      if (e !== undefined && (e.written || e.readState !== 0)) v = e.written ? e.cur : e.readVal
-      else if (this.asyncMode) v = await this.readValAsync(this.accountEntry(addr, bytes, tag))
-      else continue
-      if (tag === TAG_NONCE) acc._nonce = v as bigint
-      else if (tag === TAG_BALANCE) acc._balance = v as bigint
-      else acc._codeHash = v as Uint8Array
+      if (e !== undefined && (e.written || e.readState !== 0)) setField(acc, tag, e.written ? e.cur : e.readVal)
+      else if (this.asyncMode) {
+        const f = this.accountEntry(addr, bytes, tag)
+        ;(reading ??= []).push(f)
+        ;(pending ??= []).push(this.readValAsync(f))
+      }
+    }
+    if (pending !== undefined) {
+      await settleAll(pending)
+      for (const f of reading!) setField(acc, f.tag, f.readVal)
     }
     return acc
   }
@@ -408,8 +415,16 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
     const bytes = address.bytes
     const e = this.slotEntry(addr, bytes, key)
     if (e.written) return (e.cur as SlotVal).value
-    const epoch = (await this.curAsync(this.accountEntry(addr, bytes, TAG_EPOCH))) as number
-    const s = (await this.readValAsync(e)) as SlotVal
+    const epochEntry = this.accountEntry(addr, bytes, TAG_EPOCH)
+    let epoch: number
+    let s: SlotVal
+    if (this.asyncMode) {
+      // The storage epoch and the slot are read together (one round trip to a slow base state).
+      ;[epoch, s] = (await settleAll([this.curAsync(epochEntry), this.readValAsync(e)])) as [number, SlotVal]
+    } else {
+      epoch = (await this.curAsync(epochEntry)) as number
+      s = (await this.readValAsync(e)) as SlotVal
+    }
     return s.epoch === epoch ? s.value : EMPTY
   }
 
@@ -442,8 +457,16 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
   private async originalStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
     const addr = address.toString()
     const bytes = address.bytes
-    const epoch = (await this.readValAsync(this.accountEntry(addr, bytes, TAG_EPOCH))) as number
-    const s = (await this.readValAsync(this.slotEntry(addr, bytes, key))) as SlotVal
+    const epochEntry = this.accountEntry(addr, bytes, TAG_EPOCH)
+    const e = this.slotEntry(addr, bytes, key)
+    let epoch: number
+    let s: SlotVal
+    if (this.asyncMode) {
+      ;[epoch, s] = (await settleAll([this.readValAsync(epochEntry), this.readValAsync(e)])) as [number, SlotVal]
+    } else {
+      epoch = (await this.readValAsync(epochEntry)) as number
+      s = (await this.readValAsync(e)) as SlotVal
+    }
     return s.epoch === epoch ? s.value : EMPTY
   }
 
@@ -465,3 +488,25 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
   }
 }
 
+function setField(acc: LazyAccount, tag: number, v: unknown): void {
+  if (tag === TAG_NONCE) acc._nonce = v as bigint
+  else if (tag === TAG_BALANCE) acc._balance = v as bigint
+  else acc._codeHash = v as Uint8Array
+}
+
+/**
+ * The values of reads started together, once every one has settled; the first failure (a
+ * dependency signal, a failed fetch) is thrown only then, so that no read of this execution
+ * completes after the execution has ended (its view is reset for the next one).
+ */
+async function settleAll(ps: Array<Promise<unknown>>): Promise<unknown[]> {
+  if (ps.length === 1) return [await ps[0]]
+  const r = await Promise.allSettled(ps)
+  const out = new Array<unknown>(r.length)
+  for (let i = 0; i < r.length; i++) {
+    const x = r[i]!
+    if (x.status === 'rejected') throw x.reason
+    out[i] = x.value
+  }
+  return out
+}
