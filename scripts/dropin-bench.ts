@@ -78,6 +78,8 @@ try {
     parallelMs: median(t.parallel),
     ratio: median(t.runBlock) / median(t.parallel),
     ratioNativeEcrecover: median(t.runBlockNative) / median(t.parallel),
+    samplesMs: { runBlock: t.runBlock.map(Math.round), runBlockNativeEcrecover: t.runBlockNative.map(Math.round), parallel: t.parallel.map(Math.round) },
+    access: s.access,
     breakdown: { executeMs: s.executeMs, commitMs: s.commitMs, stateRootMs: s.stateRootMs, totalMs: s.totalMs, source: s.source, fetch: s.engine?.fetch, executions: s.engine?.executions, fallback: s.engine?.fallback },
     loadavg: (await import('node:os')).loadavg(),
   }
