@@ -63,10 +63,14 @@ const CONFIGS: EngineConfig[] = [
   { name: 'threads 2 × 2 lanes, no serial fallback', threads: 2, lanes: 2, options: noSerial },
   { name: 'threads 3, no serial fallback', threads: 3, lanes: 1, options: noSerial },
   { name: 'threads 4', threads: 4, lanes: 1 },
+  // The calling thread executing beside the workers (callerExecutes).
+  { name: 'threads 2 × 2 lanes, the calling thread one of them', threads: 2, lanes: 2, options: { callerExecutes: true } },
+  { name: 'threads 3, the calling thread one of them, no serial fallback', threads: 3, lanes: 1, options: { ...noSerial, callerExecutes: true } },
 ]
 const SCRIPT_CONFIGS: EngineConfig[] = [
   { name: 'threads 1 × 3 lanes, no serial fallback', threads: 1, lanes: 3, options: noSerial },
   { name: 'threads 2 × 2 lanes', threads: 2, lanes: 2 },
+  { name: 'threads 2 × 2 lanes, the calling thread one of them', threads: 2, lanes: 2, options: { callerExecutes: true } },
 ]
 
 /** Each configuration on both schedulers. */

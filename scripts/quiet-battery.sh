@@ -32,7 +32,7 @@ case ",$PARTS," in *,latency,*)
     say "bench-core k=$k $s $(node bin/blockstm.js bench-core --accounts $k --latency-us 500 --lanes 16 --threads 2 --txs 2000 --scheduler $s --json 2>&1 | tail -1)"
   done; done ;; esac
 case ",$PARTS," in *,dropin,*)
-  say "dropin $(npx tsx scripts/dropin-bench.ts --txs 2000 --accounts 10000 --runs 3 --threads 2 --lanes 4 2>&1 | tr '\n' ' ')" ;; esac
+  say "dropin $(npx tsx scripts/dropin-bench.ts --txs 2000 --accounts 10000 --runs 5 --threads 2 --lanes 4 2>&1 | tr '\n' ' ')" ;; esac
 case ",$PARTS," in *,evm,*)
   for s in v1 v2; do for w in nft uniswap; do
     say "$w-a1 $s $(node bin/blockstm.js bench --workload $w --accounts 1 --txs 2000 --threads 2 --engines sequential,blockstm --scheduler $s --json --min-warmup 2 --max-warmup 4 --rounds 3 --no-progress 2>&1 | tail -1)"

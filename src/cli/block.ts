@@ -23,6 +23,8 @@ interface BlockOpts {
   timeline?: string
   json?: boolean
   scheduler?: SchedulerKind
+  /** blockstm: the calling thread executes too (default; --no-caller-executes turns it off). */
+  callerExecutes?: boolean
 }
 
 function parseThreads(v: string): number {
@@ -56,6 +58,9 @@ export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<num
     ...(opts.predictor !== undefined ? { predictor: opts.predictor } : {}),
     ...(opts.timeline !== undefined ? { trace: true, minParallelTxs: 0 } : {}),
     ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+    // One block in a fresh process: the calling thread is one of the threads, so that one
+    // worker fewer starts, loads the EVM and warms its JIT on this block alone.
+    ...(opts.engine === 'blockstm' ? { callerExecutes: opts.callerExecutes !== false } : {}),
   })
   // The engine's workers start (and load the EVM) while this thread reads the fixture.
   const started = ex.start()
@@ -136,7 +141,8 @@ export function registerBlockCommand(program: Command): Command {
     .description('execute one block fixture directory and check it against its header')
     .argument('<dir>', 'directory with block.json and prestate.json (block_hashes.json here or in the parent)')
     .option('--engine <engine>', 'sequential | blockstm | static-batch', parseEngine, 'sequential' as EngineName)
-    .option('--threads <n>', 'worker threads for blockstm and static-batch', parseThreads, 1)
+    .option('--threads <n>', 'threads for blockstm (the calling thread and n - 1 workers) and static-batch (workers)', parseThreads, 1)
+    .option('--no-caller-executes', 'blockstm: n worker threads, the calling thread only waiting')
     .option('--predictor <name>', `static-batch access predictor: ${EVM_PREDICTORS.join(', ')}`, parsePredictor)
     .option('--timeline <file.svg>', 'write an SVG timeline of the execution (blockstm)')
     .option('--poststate <file>', 'write the post-state (prestateTracer format, null for deleted accounts)')

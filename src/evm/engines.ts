@@ -37,6 +37,7 @@ export async function makeEngine(opts: EvmExecutorOptions): Promise<BlockExecuto
         ...(opts.minParallelTxs !== undefined ? { minParallelTxs: opts.minParallelTxs } : {}),
         ...(opts.chainFallbackRatio !== undefined ? { chainFallbackRatio: opts.chainFallbackRatio } : {}),
         ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
+        ...(opts.callerExecutes !== undefined ? { callerExecutes: opts.callerExecutes } : {}),
       })
     default:
       throw new RangeError(`unknown engine '${String((opts as { engine: unknown }).engine)}' (sequential, blockstm or static-batch)`)

@@ -79,6 +79,8 @@ export interface BlockSTMEngineOptions extends EvmCommonOptions {
   trace?: boolean
   /** The Block-STM scheduler, 'v1' or 'v2' (engine default when absent; see BlockSTMOptions.scheduler). */
   scheduler?: SchedulerKind
+  /** The calling thread executes too, as one of `threads` (see BlockSTMOptions.callerExecutes). */
+  callerExecutes?: boolean
 }
 
 /** `engine: 'static-batch'`: the research planner (predicted batches, repaired). */

@@ -31,7 +31,7 @@ import type { TransactionVMModule } from './types.js'
 import { BlockLayout } from './layout.js'
 import { BaseFetcher } from './baseFetcher.js'
 import { lazyBlockState } from './baseState.js'
-import { CapacityError, SharedMemory } from '../mvmemory/sharedMemory.js'
+import { CapacityError, EngineAbortedError, SharedMemory } from '../mvmemory/sharedMemory.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { openScheduler, schedulerKind } from '../scheduler/create.js'
 import type { SchedulerKind } from '../scheduler/types.js'
@@ -46,8 +46,15 @@ export { WorkerFailureError }
 export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
-  /** Worker threads (1 runs Block-STM on the calling thread). */
+  /** Threads executing the block: worker threads (1 runs Block-STM on the calling thread). */
   threads: number
+  /**
+   * The calling thread is one of `threads` (default false): it runs `lanes` executions of
+   * each block itself, beside `threads − 1` workers. For a one-shot process (the command
+   * line's `block`), where every worker costs its start-up and its JIT warm-up on the one
+   * block; the calling thread is busy for the whole block.
+   */
+  callerExecutes?: boolean
   /** Module path or file URL exporting `createTransactionVM(payload, lane)`. */
   vmModule: string
   /** Concurrent executions per thread (default 1; more overlap waits on a slow state source). */
@@ -128,6 +135,8 @@ export class BlockSTMExecutor implements BlockExecutor {
   private readonly lanes: number
   private readonly mem: SharedMemory
   private readonly pool: WorkerPool<WorkerReply> | undefined
+  /** Worker threads: `threads`, less the calling thread when it executes too. */
+  private readonly workers: number
   private seq = 0
   private closed = false
   private localMod?: Promise<TransactionVMModule>
@@ -145,7 +154,8 @@ export class BlockSTMExecutor implements BlockExecutor {
     // Shared even for threads = 1: lanes wait on it with Atomics.waitAsync.
     this.mem = SharedMemory.create(opts.memoryBytes ?? 512 * 1024 * 1024, true)
     this.layout = new BlockLayout(this.mem)
-    if (this.threads > 1) this.pool = createEnginePool<WorkerReply>(workerUrl, this.threads, this.mem, moduleUrl(opts.vmModule))
+    this.workers = this.threads > 1 && opts.callerExecutes === true ? this.threads - 1 : this.threads
+    if (this.threads > 1) this.pool = createEnginePool<WorkerReply>(workerUrl, this.workers, this.mem, moduleUrl(opts.vmModule))
   }
 
   async start(): Promise<void> {
@@ -172,7 +182,7 @@ export class BlockSTMExecutor implements BlockExecutor {
 
   /** Workers that prefetch while the calling thread is busy (all but one). */
   private prefetchers(): number {
-    return Math.max(1, this.threads - 1)
+    return Math.max(1, this.workers - 1)
   }
 
   private localModule(): Promise<TransactionVMModule> {
@@ -250,13 +260,21 @@ export class BlockSTMExecutor implements BlockExecutor {
     const out = new OutputBuffer<unknown>()
     const trace: TraceEvent[] | undefined = job.trace ? [] : undefined
     if (this.threads === 1) {
-      const mod = await this.localModule()
-      const lanes = []
-      for (let l = 0; l < this.lanes; l++) {
-        const vm = await mod.createTransactionVM(job.payload, l)
-        lanes.push(new ExecutorLane(mv, openScheduler(mem), vm, out, trace && { thread: 0, lane: l, events: trace }).run())
-      }
-      await settleLanes(mem, lanes)
+      await this.runLocalLanes(job, mv, out, trace, 0)
+    } else if (this.workers < this.threads) {
+      // The calling thread executes too (callerExecutes): its lanes and the workers together.
+      const local = this.runLocalLanes(job, mv, out, trace, this.workers)
+      // A worker that failed (or a deadline) stops the calling thread's lanes too: a task the
+      // worker held would never finish.
+      const onWorkers = this.runOnWorkers(job, seq, out, trace).catch((e: unknown) => {
+        this.mem.abort()
+        throw e
+      })
+      const [l, w] = await Promise.allSettled([local, onWorkers])
+      // A real failure first, wherever it happened; an abort only when nothing else failed.
+      if (l.status === 'rejected' && !(l.reason instanceof EngineAbortedError)) throw l.reason
+      if (w.status === 'rejected') throw w.reason
+      if (l.status === 'rejected') throw l.reason
     } else {
       await this.runOnWorkers(job, seq, out, trace)
     }
@@ -293,6 +311,17 @@ export class BlockSTMExecutor implements BlockExecutor {
       stats.fallback = `serial: ${why}; transactions ${prefix}..${job.txCount - 1} ran sequentially on the calling thread`
     }
     return trace ? { outputs, writes, stats, trace: trace.sort((a, b) => a.start - b.start) } : { outputs, writes, stats }
+  }
+
+  /** Runs `lanes` executor lanes of the block on the calling thread (trace row `thread`). */
+  private async runLocalLanes(job: BlockJob, mv: MVMemory, out: OutputBuffer<unknown>, trace: TraceEvent[] | undefined, thread: number): Promise<void> {
+    const mod = await this.localModule()
+    const lanes = []
+    for (let l = 0; l < this.lanes; l++) {
+      const vm = await mod.createTransactionVM(job.payload, l)
+      lanes.push(new ExecutorLane(mv, openScheduler(this.mem), vm, out, trace && { thread, lane: l, events: trace }).run())
+    }
+    await settleLanes(this.mem, lanes)
   }
 
   /** Serial mode: the committed prefix stands, the calling thread runs the rest (sequentialTail.ts). */
