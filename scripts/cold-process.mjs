@@ -2,9 +2,10 @@
 // the compiled package (dist/, `npm run build` first), phases from the process start, and for
 // blockstm the per-thread execution times by decile of the transactions each worker ran
 // (from the engine's trace), showing the workers' JIT warming up on this one block.
-//   node scripts/cold-process.mjs <block dir> [sequential|blockstm] [threads]
+//   node scripts/cold-process.mjs <block dir> [sequential|blockstm] [threads] [caller]
+// (`caller`: the calling thread executes as one of the threads, as `blockstm block` does.)
 // Figures and their reading: docs/benchmarks.md, "Packaging and start-up (issue 12)".
-const [dir, engine = 'blockstm', threadsArg = '2'] = process.argv.slice(2)
+const [dir, engine = 'blockstm', threadsArg = '2', callerArg] = process.argv.slice(2)
 if (dir === undefined) {
   console.error('usage: node scripts/cold-process.mjs <block dir> [sequential|blockstm] [threads]')
   process.exit(2)
@@ -13,7 +14,7 @@ const since = () => performance.now().toFixed(0)
 const { createEvmExecutor, loadBlockFixture } = await import('../dist/evm/index.js')
 const phases = { imported: since() }
 const threads = engine === 'sequential' ? 1 : Number(threadsArg)
-const ex = createEvmExecutor(engine === 'sequential' ? { engine } : { engine, threads, trace: true })
+const ex = createEvmExecutor(engine === 'sequential' ? { engine } : { engine, threads, trace: true, callerExecutes: callerArg === 'caller' })
 const started = ex.start().then(() => (phases.workersReady = since()))
 const fx = await loadBlockFixture(dir)
 phases.fixtureLoaded = since()
@@ -23,7 +24,7 @@ const r = await ex.executeBlock({ block: fx.block, preState: fx.preState, blockH
 phases.executed = since()
 await ex.close()
 phases.closed = since()
-const out = { engine, threads, txs: r.txCount, phasesMs: phases, engineWallMs: Math.round(r.stats.wallMs), headerMatch: r.headerMatch }
+const out = { engine, threads, callerExecutes: callerArg === 'caller', txs: r.txCount, phasesMs: phases, engineWallMs: Math.round(r.stats.wallMs), headerMatch: r.headerMatch }
 if (r.trace !== undefined) {
   out.perThread = []
   for (let th = 0; th < threads; th++) {
