@@ -240,6 +240,23 @@ describe('the direct commit equals the interface commit', () => {
     )
   }, 180_000)
 
+  it.each(['direct', 'interface'])('%s: a deleted account created again has empty storage (no storage trie left cached)', async (path) => {
+    const sm = new MerkleStateManager({ common: common() })
+    await seed(sm) // account 4's storage trie is now cached by the state manager
+    const diff = toLocations([{ who: 4, exists: false, nonce: null, balance: null, epoch: 0, code: null, slots: [] }])
+    await sm.checkpoint()
+    if (path === 'direct') await MerkleDirect.for(sm)!.commit(groupByAccount(diff))
+    else await commitDiff(sm, diff)
+    await sm.commit()
+    expect(await sm.getAccount(addr(4))).toBeUndefined()
+    // Created again through the state manager itself, as a later runBlock would.
+    await sm.putAccount(addr(4), new Account(1n))
+    expect(bytesToHex(await sm.getStorage(addr(4), slot(0)))).toBe('0x')
+    await sm.putStorage(addr(4), slot(1), Uint8Array.of(5))
+    expect(bytesToHex(await sm.getStorage(addr(4), slot(0)))).toBe('0x')
+    expect(bytesToHex(await sm.getStorage(addr(4), slot(1)))).toBe('0x05')
+  })
+
   it('a reverted direct commit leaves the state as before', async () => {
     const sm = new MerkleStateManager({ common: common() })
     await seed(sm)

@@ -140,6 +140,8 @@ export class MerkleDirect {
     const codes: Array<[Uint8Array, Uint8Array]> = []
     for (const a of diff.values()) {
       const key = keccak256(a.address.bytes)
+      // MerkleStateManager caches storage tries by hashed address; a cached one has the old root.
+      delete this.x._storageTries[bytesToUnprefixedHex(key)]
       if (a.exists === false) {
         await this.accounts.put(key, new Uint8Array(0))
         continue
@@ -174,8 +176,6 @@ export class MerkleDirect {
         acc.storageRoot = edit.root
       }
       await this.accounts.put(key, acc.serialize())
-      // MerkleStateManager caches storage tries by hashed address; its cached one has the old root.
-      delete this.x._storageTries[bytesToUnprefixedHex(key)]
     }
     const codeDB = this.x._getCodeDB()
     for (const [k, code] of codes) await codeDB.put(k, code)
