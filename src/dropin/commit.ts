@@ -62,6 +62,20 @@ export function groupByAccount(diff: Iterable<[LocationKey, LocationValue]>): Ma
   return out
 }
 
+/**
+ * The account a block leaves at `a.address` (not deleted): the stored one, or a new one when
+ * the block created it, with the diff's nonce and balance. Undefined when the account was
+ * neither stored nor created by the block (EXISTS unchanged: e.g. a storage epoch bumped on an
+ * account that never came to exist): nothing to write.
+ */
+export function accountAfter(stored: Account | undefined, a: AccountDiff): Account | undefined {
+  if (stored === undefined && a.exists !== true) return undefined
+  const acc = stored ?? new Account()
+  if (a.nonce !== undefined) acc.nonce = a.nonce
+  if (a.balance !== undefined) acc.balance = a.balance
+  return acc
+}
+
 /** Applies `diff` to `sm` (see the module comment). Later entries of one location win. */
 export async function commitDiff(sm: StateManagerInterface, diff: Iterable<[LocationKey, LocationValue]>): Promise<number> {
   const accounts = groupByAccount(diff)
@@ -73,13 +87,8 @@ export async function commitDiff(sm: StateManagerInterface, diff: Iterable<[Loca
       await sm.deleteAccount(a.address)
       continue
     }
-    const stored = await sm.getAccount(a.address)
-    // Not created by the block (EXISTS unchanged) and not there before: nothing to write
-    // (e.g. a storage epoch bumped on an account that never came to exist).
-    if (stored === undefined && a.exists !== true) continue
-    const acc = stored ?? new Account()
-    if (a.nonce !== undefined) acc.nonce = a.nonce
-    if (a.balance !== undefined) acc.balance = a.balance
+    const acc = accountAfter(await sm.getAccount(a.address), a)
+    if (acc === undefined) continue
     await sm.putAccount(a.address, acc)
     const epoch = a.epoch ?? 0
     if (epoch !== 0) await sm.clearStorage(a.address)

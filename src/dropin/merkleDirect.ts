@@ -27,10 +27,10 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { MerkleStateManager, CODEHASH_PREFIX } from '@ethereumjs/statemanager'
 import type { StateManagerInterface } from '@ethereumjs/common'
-import { Account, Address, bigIntToUnpaddedBytes, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, equalsBytes, KECCAK256_RLP, type BatchDBOp } from '@ethereumjs/util'
+import { type Account, Address, bigIntToUnpaddedBytes, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, equalsBytes, KECCAK256_RLP, type BatchDBOp } from '@ethereumjs/util'
 import { keccak256 } from '../evm/keccak.js'
 import { TrieEditor } from './trieEditor.js'
-import type { AccountDiff } from './commit.js'
+import { accountAfter, type AccountDiff } from './commit.js'
 
 /** The parts of CheckpointDB used here. */
 interface NodeDB {
@@ -146,11 +146,8 @@ export class MerkleDirect {
         await this.accounts.put(key, new Uint8Array(0))
         continue
       }
-      const stored = await this.getAccount(a.address)
-      if (stored === undefined && a.exists !== true) continue
-      const acc = stored ?? new Account()
-      if (a.nonce !== undefined) acc.nonce = a.nonce
-      if (a.balance !== undefined) acc.balance = a.balance
+      const acc = accountAfter(await this.getAccount(a.address), a)
+      if (acc === undefined) continue
       const epoch = a.epoch ?? 0
       let s: StorageTrie | undefined
       if (epoch !== 0) {

@@ -415,17 +415,7 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
     const bytes = address.bytes
     const e = this.slotEntry(addr, bytes, key)
     if (e.written) return (e.cur as SlotVal).value
-    const epochEntry = this.accountEntry(addr, bytes, TAG_EPOCH)
-    let epoch: number
-    let s: SlotVal
-    if (this.asyncMode) {
-      // The storage epoch and the slot are read together (one round trip to a slow base state).
-      ;[epoch, s] = (await settleAll([this.curAsync(epochEntry), this.readValAsync(e)])) as [number, SlotVal]
-    } else {
-      epoch = (await this.curAsync(epochEntry)) as number
-      s = (await this.readValAsync(e)) as SlotVal
-    }
-    return s.epoch === epoch ? s.value : EMPTY
+    return this.slotValue(this.accountEntry(addr, bytes, TAG_EPOCH), true, e)
   }
 
   async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
@@ -457,15 +447,23 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
   private async originalStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
     const addr = address.toString()
     const bytes = address.bytes
-    const epochEntry = this.accountEntry(addr, bytes, TAG_EPOCH)
-    const e = this.slotEntry(addr, bytes, key)
+    return this.slotValue(this.accountEntry(addr, bytes, TAG_EPOCH), false, this.slotEntry(addr, bytes, key))
+  }
+
+  /**
+   * A slot's value as read: its stored value when stored at the account's storage epoch
+   * (`current`: the epoch as this transaction has it, else as it was before), else empty. On a
+   * slow base state the epoch and the slot are read together: one round trip.
+   */
+  private async slotValue(epochEntry: Entry, current: boolean, slot: Entry): Promise<Uint8Array> {
     let epoch: number
     let s: SlotVal
     if (this.asyncMode) {
-      ;[epoch, s] = (await settleAll([this.readValAsync(epochEntry), this.readValAsync(e)])) as [number, SlotVal]
+      const e = current ? this.curAsync(epochEntry) : this.readValAsync(epochEntry)
+      ;[epoch, s] = (await settleAll([e, this.readValAsync(slot)])) as [number, SlotVal]
     } else {
-      epoch = (await this.readValAsync(epochEntry)) as number
-      s = (await this.readValAsync(e)) as SlotVal
+      epoch = (await (current ? this.curAsync(epochEntry) : this.readValAsync(epochEntry))) as number
+      s = (await this.readValAsync(slot)) as SlotVal
     }
     return s.epoch === epoch ? s.value : EMPTY
   }
