@@ -38,3 +38,16 @@ export class RunnerStateError extends Error {
     this.name = 'RunnerStateError'
   }
 }
+
+/**
+ * The state manager's database holds a trie node the direct path cannot read (merkleDirect.ts):
+ * a node missing under its hash, or one a state trie cannot hold. During the block's reads it
+ * reaches the caller as the cause of a BaseStateReadError; during the commit as itself (the
+ * block's checkpoint reverted).
+ */
+export class TrieShapeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'TrieShapeError'
+  }
+}

@@ -5,5 +5,5 @@
 export { createParallelRunner, runBlockParallel, type ParallelRunBlockResult, type ParallelRunner, type ParallelRunnerOptions, type ParallelRunStats } from './runBlockParallel.js'
 export { StateManagerSource, type SourceStats } from './stateSource.js'
 export { commitDiff } from './commit.js'
-export { BaseStateReadError, BlockRejectedError, RunnerStateError, UnsupportedOptionError } from './errors.js'
+export { BaseStateReadError, BlockRejectedError, RunnerStateError, TrieShapeError, UnsupportedOptionError } from './errors.js'
 export { openStateStore, StoreLayoutError, StoreLockedError, type StateStore, type StateStoreOptions } from './store.js'

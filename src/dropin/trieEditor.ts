@@ -25,6 +25,9 @@
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
 import { concatBytes, equalsBytes } from '@ethereumjs/util'
 import { hexPrefix, nibbles } from '../evm/orderedTrie.js'
+import { TrieShapeError } from './errors.js'
+
+export { TrieShapeError }
 
 const LEAF = 0
 const EXT = 1
@@ -62,14 +65,6 @@ type Child = Node | Stub
 const SAME = Symbol('same')
 
 const EMPTY = new Uint8Array(0)
-
-/** A stored node that a state trie cannot hold, or a node missing from the database. */
-export class TrieShapeError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'TrieShapeError'
-  }
-}
 
 /** The result of {@link TrieEditor.finish}. */
 export interface TrieEdit {
