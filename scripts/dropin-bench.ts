@@ -11,31 +11,19 @@
  *
  *   npx tsx scripts/dropin-bench.ts [--txs 2000] [--accounts 10000] [--runs 3] [--threads 2] [--lanes 4]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Common, Mainnet } from '@ethereumjs/common'
 import { createVM, runBlock } from '@ethereumjs/vm'
-import { generateWorkload } from '../src/workloads/index.js'
-import { putPreState } from '../src/evm/state.js'
 import { nativeEcrecover } from '../src/evm/crypto.js'
-import { createParallelRunner, openStateStore, type ParallelRunBlockResult } from '../src/dropin/index.js'
+import { createParallelRunner, type ParallelRunBlockResult } from '../src/dropin/index.js'
+import { storedErc20Block } from '../src/bench/storedBlock.js'
 
 const { values } = parseArgs({ options: { txs: { type: 'string', default: '2000' }, accounts: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, lanes: { type: 'string', default: '4' } } })
-const w = await generateWorkload({ kind: 'erc20', txs: Number(values.txs), accounts: Number(values.accounts), seed: 1 })
-const dir = mkdtempSync(join(tmpdir(), 'dropin-bench-'))
-const store = await openStateStore(dir)
+const stored = await storedErc20Block({ txs: Number(values.txs), accounts: Number(values.accounts) })
+const { workload: w, store, common: plain, root } = stored
 const runner = createParallelRunner({ threads: Number(values.threads), lanes: Number(values.lanes) })
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!
 try {
-  const plain = new Common({ chain: Mainnet, hardfork: w.common.hardfork() })
-  const sm0 = await store.stateManager(plain)
-  await sm0.checkpoint()
-  await putPreState(sm0, w.preState)
-  await sm0.commit()
-  await sm0.flush()
-  const root = await sm0.getStateRoot()
   const rec = nativeEcrecover()
   const native = new Common({ chain: Mainnet, hardfork: w.common.hardfork(), customCrypto: rec !== null ? { ecrecover: rec } : {} })
   const opts = { block: w.block, root, generate: true, skipBlockValidation: true }
@@ -86,6 +74,5 @@ try {
   console.log(JSON.stringify(out, null, 1))
 } finally {
   await runner.close()
-  await store.close()
-  rmSync(dir, { recursive: true, force: true })
+  await stored.dispose()
 }

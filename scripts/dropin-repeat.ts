@@ -8,29 +8,16 @@
  *
  *   npx tsx scripts/dropin-repeat.ts [--txs 2000] [--accounts 10000] [--runs 6] [--lanes 4] [--gap-ms 0]
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Common, Mainnet } from '@ethereumjs/common'
 import { createVM } from '@ethereumjs/vm'
-import { generateWorkload } from '../src/workloads/index.js'
-import { putPreState } from '../src/evm/state.js'
-import { createParallelRunner, openStateStore } from '../src/dropin/index.js'
+import { createParallelRunner } from '../src/dropin/index.js'
+import { storedErc20Block } from '../src/bench/storedBlock.js'
 
 const { values } = parseArgs({ options: { txs: { type: 'string', default: '2000' }, accounts: { type: 'string', default: '10000' }, runs: { type: 'string', default: '6' }, lanes: { type: 'string', default: '4' }, 'gap-ms': { type: 'string', default: '0' } } })
-const w = await generateWorkload({ kind: 'erc20', txs: Number(values.txs), accounts: Number(values.accounts), seed: 1 })
-const dir = mkdtempSync(join(tmpdir(), 'dropin-repeat-'))
-const store = await openStateStore(dir)
+const stored = await storedErc20Block({ txs: Number(values.txs), accounts: Number(values.accounts) })
+const { workload: w, store, common, root } = stored
 const runner = createParallelRunner({ threads: 2, lanes: Number(values.lanes) })
 try {
-  const common = new Common({ chain: Mainnet, hardfork: w.common.hardfork() })
-  const sm0 = await store.stateManager(common)
-  await sm0.checkpoint()
-  await putPreState(sm0, w.preState)
-  await sm0.commit()
-  await sm0.flush()
-  const root = await sm0.getStateRoot()
   const opts = { block: w.block, root, generate: true, skipBlockValidation: true }
   for (let i = 0; i < Number(values.runs); i++) {
     if (i > 0 && Number(values['gap-ms']) > 0) await new Promise((r) => setTimeout(r, Number(values['gap-ms'])))
@@ -59,6 +46,5 @@ try {
   }
 } finally {
   await runner.close()
-  await store.close()
-  rmSync(dir, { recursive: true, force: true })
+  await stored.dispose()
 }
