@@ -3,7 +3,8 @@
  * src/dropin/trieEditor.ts):
  * - the trie editor against @ethereumjs's MerklePatriciaTrie on generated edits (fast-check):
  *   the same root after every batch, every key readable from the stored nodes by a fresh
- *   MerklePatriciaTrie, and with pruning (the editor's `replaced` deleted) still readable;
+ *   MerklePatriciaTrie, and with pruning (the editor's `replaced` deleted) still readable and
+ *   holding no unreachable node;
  *   keys with long shared prefixes and tiny values exercise extensions and embedded nodes;
  * - the direct commit against the interface commit (commit.ts) on generated state diffs
  *   (accounts created, changed, deleted; storage cleared; code; slots set and zeroed), over
@@ -32,7 +33,7 @@ import { BaseStateReadError, BlockRejectedError, createParallelRunner, openState
 import { keccak256 } from '../src/evm/keccak.js'
 import { EXISTS_VALUE, balanceKey, codeKey, encodeBool, encodeNumeric, encodeSlot, epochKey, existsKey, nonceKey, slotKey } from '../src/evm/keys.js'
 import { generateWorkload } from '../src/workloads/index.js'
-import { putPreState } from '../src/evm/state.js'
+import { commitPreState } from '../src/evm/state.js'
 import { tableBlockHashChain } from '../src/evm/chain.js'
 
 const common = () => new Common({ chain: Mainnet, hardfork: Hardfork.Cancun })
@@ -61,7 +62,7 @@ describe('TrieEditor equals MerklePatriciaTrie', () => {
   async function checkAgainstMpt(initial: Array<[Uint8Array, Uint8Array]>, batches: Array<Array<[Uint8Array, Uint8Array | null]>>, prune: boolean): Promise<void> {
     const db = new MapDB<string, Uint8Array>()
     const ref = new MerklePatriciaTrie({ useKeyHashing: false })
-    const seed = new MerklePatriciaTrie({ db: db as never, useKeyHashing: false, valueEncoding: ValueEncoding.Bytes })
+    const seed = new MerklePatriciaTrie({ db: db as never, useKeyHashing: false, valueEncoding: ValueEncoding.Bytes, useNodePruning: prune })
     const live = new Map<string, Uint8Array>()
     for (const [k, v] of initial) {
       await ref.put(k, v)
@@ -71,7 +72,7 @@ describe('TrieEditor equals MerklePatriciaTrie', () => {
     let root = seed.root()
     expect(bytesToHex(root)).toBe(bytesToHex(ref.root()))
     for (const batch of batches) {
-      const ed = new TrieEditor(root, { read: async (k) => db.get(bytesToHex(k).slice(2)) as Promise<Uint8Array | undefined>, hash: keccak256 })
+      const ed = new TrieEditor(root, { read: async (k) => db.get(bytesToHex(k).slice(2)) as Promise<Uint8Array | undefined>, hash: keccak256, pruning: prune })
       for (const [k, v] of batch) {
         const value = v ?? new Uint8Array(0)
         await ed.put(k, value)
@@ -85,11 +86,14 @@ describe('TrieEditor equals MerklePatriciaTrie', () => {
       const edit = ed.finish()
       expect(bytesToHex(edit.root)).toBe(bytesToHex(ref.root()))
       const ops: BatchDBOp<string, Uint8Array>[] = edit.puts.map(([k, value]) => ({ type: 'put', key: bytesToHex(k).slice(2), value }))
-      if (prune) for (const k of edit.replaced) ops.push({ type: 'del', key: bytesToHex(k).slice(2) })
+      if (!prune) expect(edit.replaced).toEqual([])
+      for (const k of edit.replaced) ops.push({ type: 'del', key: bytesToHex(k).slice(2) })
       await db.batch(ops)
       root = edit.root
       const reader = new MerklePatriciaTrie({ db: db as never, useKeyHashing: false, valueEncoding: ValueEncoding.Bytes, root })
       for (const [k, v] of live) expect(bytesToHex((await reader.get(Uint8Array.from(Buffer.from(k.slice(2), 'hex')))) ?? new Uint8Array(0))).toBe(bytesToHex(v))
+      // Pruning: every node the database still holds is reachable from the root (none left behind).
+      if (prune) expect(await reader.verifyPrunedIntegrity()).toBe(true)
     }
   }
 
@@ -121,7 +125,7 @@ describe('TrieEditor equals MerklePatriciaTrie', () => {
     const db = new MapDB<string, Uint8Array>()
     const t = new MerklePatriciaTrie({ db: db as never, useKeyHashing: false, valueEncoding: ValueEncoding.Bytes })
     for (let i = 0; i < 20; i++) await t.put(keccak256(Uint8Array.of(i)), Uint8Array.of(i + 1))
-    const ed = new TrieEditor(t.root(), { read: async (k) => db.get(bytesToHex(k).slice(2)) as Promise<Uint8Array | undefined>, hash: keccak256 })
+    const ed = new TrieEditor(t.root(), { read: async (k) => db.get(bytesToHex(k).slice(2)) as Promise<Uint8Array | undefined>, hash: keccak256, pruning: true })
     await ed.put(keccak256(Uint8Array.of(3)), Uint8Array.of(4)) // the same value
     await ed.put(keccak256(Uint8Array.of(99)), new Uint8Array(0)) // delete an absent key
     const edit = ed.finish()
@@ -287,10 +291,7 @@ async function erc20(db?: DB<string, Uint8Array>) {
   const w = await generateWorkload({ kind: 'erc20', txs: 12, accounts: 30, seed: 3 })
   const trie = new MerklePatriciaTrie({ useKeyHashing: true, common: w.common, ...(db !== undefined ? { db: db as never } : {}) })
   const sm = new MerkleStateManager({ common: w.common, trie })
-  await putPreState(sm, w.preState)
-  await sm.checkpoint()
-  await sm.commit()
-  await sm.flush()
+  await commitPreState(sm, w.preState)
   const vm = await createVM({ common: w.common.copy(), stateManager: sm, blockchain: tableBlockHashChain(() => new Map()) as never })
   return { w, sm, vm }
 }
@@ -334,10 +335,7 @@ describe('the runner on the direct path', () => {
     const s = await store(true)
     const w = await generateWorkload({ kind: 'erc20', txs: 12, accounts: 30, seed: 3 })
     const sm = await s.stateManager(w.common)
-    await sm.checkpoint()
-    await putPreState(sm, w.preState)
-    await sm.commit()
-    await sm.flush()
+    await commitPreState(sm, w.preState)
     const root = await sm.getStateRoot()
     const vm = await createVM({ common: w.common.copy(), stateManager: sm, blockchain: tableBlockHashChain(() => new Map()) as never })
     const bad = createBlock({ ...w.block, header: { ...w.block.header, stateRoot: new Uint8Array(32).fill(7) } } as never, { common: w.common })

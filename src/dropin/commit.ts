@@ -4,8 +4,8 @@
  *
  * Per address, in this order:
  *   - EXISTS false: the account's storage is cleared and the account deleted (nothing else of
- *     it is kept); an account neither
- *     stored nor created by the block (EXISTS absent) is skipped;
+ *     it is kept); an account neither stored nor created by the block (EXISTS absent) is
+ *     skipped;
  *   - otherwise the account as the state manager holds it, with the nonce and balance of the
  *     diff, is put; a storage epoch in the diff (the block cleared its storage: destruction,
  *     re-creation) clears the stored storage; changed code is put (its hash with it);

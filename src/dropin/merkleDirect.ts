@@ -101,7 +101,7 @@ export class MerkleDirect {
     plain.flushCheckpoints()
     this.storageDB = plain.database() as unknown as NodeDB
     const db = this.accountDB
-    this.accounts = new TrieEditor(trie.root(), { read: (k) => db.get(k), hash: keccak256 })
+    this.accounts = new TrieEditor(trie.root(), { read: (k) => db.get(k), hash: keccak256, pruning: this.prune })
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
@@ -128,7 +128,7 @@ export class MerkleDirect {
   private storageEditor(address: Address, root: Uint8Array): TrieEditor {
     const db = this.storageDB
     const prefix = this.x._prefixStorageTrieKeys ? keccak256(address.bytes).subarray(0, 7) : undefined
-    return new TrieEditor(root, { read: (k) => db.get(k), hash: keccak256, ...(prefix !== undefined ? { prefix } : {}) })
+    return new TrieEditor(root, { read: (k) => db.get(k), hash: keccak256, pruning: this.prune, ...(prefix !== undefined ? { prefix } : {}) })
   }
 
   /**
@@ -169,7 +169,8 @@ export class MerkleDirect {
       if (s !== undefined && (wrote || s.cleared)) {
         const edit = s.editor.finish()
         if (edit.puts.length > 0) await this.storageDB.batch(edit.puts.map(([k, value]) => ({ type: 'put', key: k, value })))
-        if (this.prune && !s.cleared) for (const k of edit.replaced) storageDeletes.push({ type: 'del', key: k })
+        // (A cleared trie starts empty: nothing of the old one is replaced, as MerkleStateManager's clearStorage deletes nothing.)
+        for (const k of edit.replaced) storageDeletes.push({ type: 'del', key: k })
         acc.storageRoot = edit.root
       }
       await this.accounts.put(key, acc.serialize())
@@ -178,7 +179,7 @@ export class MerkleDirect {
     for (const [k, code] of codes) await codeDB.put(k, code)
     const edit = this.accounts.finish()
     const ops: BatchDBOp<Uint8Array, Uint8Array>[] = []
-    if (this.prune) for (const k of edit.replaced) ops.push({ type: 'del', key: k })
+    for (const k of edit.replaced) ops.push({ type: 'del', key: k })
     for (const [k, value] of edit.puts) ops.push({ type: 'put', key: k, value })
     await this.accountDB.batch(ops)
     this.x._trie.root(edit.root)

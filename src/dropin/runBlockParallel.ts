@@ -240,8 +240,8 @@ export function createParallelRunner(opts: ParallelRunnerOptions = {}): Parallel
     let afterCommit: (() => Promise<void>) | undefined
     try {
       if (runOpts.skipBlockValidation !== true) await validateBlock(vm, block, runOpts)
-      const interfaceReason = whyNotDirect(sm)
-      const direct = interfaceReason === undefined ? MerkleDirect.for(sm) : undefined
+      const direct = MerkleDirect.for(sm)
+      const interfaceReason = direct === undefined ? whyNotDirect(sm) : undefined
       const source = new StateManagerSource(sm, direct)
       const tExec = performance.now()
       const { res, receipts, diff, requests } = await execute(vm, block, common, source, runOpts).catch((e: unknown) => {

@@ -17,13 +17,13 @@
  *
  * Invariants:
  * - `stored` on a node is the hash it is stored under, kept while the node is unchanged since
- *   it was loaded; the first edit of a node moves that hash to `replaced` (the operations a
- *   pruning trie deletes) and clears it. Embedded nodes have no `stored`.
+ *   it was loaded; the first edit of a node clears it and, for a pruning trie, moves that hash
+ *   to `replaced` (the nodes to delete). Embedded nodes have no `stored`.
  * - An edit that changes nothing (same value, deleting an absent key) touches no node.
  * - Paths are nibble arrays that are never mutated (subarrays of keys are shared).
  */
 import { RLP, type NestedUint8Array } from '@ethereumjs/rlp'
-import { concatBytes, equalsBytes } from '@ethereumjs/util'
+import { KECCAK256_RLP, concatBytes, equalsBytes } from '@ethereumjs/util'
 import { hexPrefix, nibbles } from '../evm/orderedTrie.js'
 import { TrieShapeError } from './errors.js'
 
@@ -71,7 +71,7 @@ export interface TrieEdit {
   root: Uint8Array
   /** New nodes: [database key, node RLP]. */
   puts: Array<[Uint8Array, Uint8Array]>
-  /** Database keys of stored nodes the edit replaced (not among `puts`), for a pruning trie. */
+  /** Database keys of stored nodes the edit replaced (not among `puts`); empty unless `pruning`. */
   replaced: Uint8Array[]
 }
 
@@ -82,6 +82,8 @@ export interface TrieEditorOptions {
   hash: (data: Uint8Array) => Uint8Array
   /** Prefix of node keys in the database (a storage trie's), default none. */
   prefix?: Uint8Array
+  /** Collect the stored nodes an edit replaces (`TrieEdit.replaced`), default false. */
+  pruning?: boolean
 }
 
 export class TrieEditor {
@@ -89,16 +91,15 @@ export class TrieEditor {
   private readonly read: TrieEditorOptions['read']
   private readonly hash: TrieEditorOptions['hash']
   private readonly prefix: Uint8Array
+  private readonly pruning: boolean
   private replaced: Uint8Array[] = []
-  /** keccak256(RLP('')): the empty trie's root. */
-  readonly emptyRoot: Uint8Array
 
   constructor(root: Uint8Array, opts: TrieEditorOptions) {
     this.read = opts.read
     this.hash = opts.hash
     this.prefix = opts.prefix ?? EMPTY
-    this.emptyRoot = opts.hash(RLP.encode(EMPTY))
-    this.root = equalsBytes(root, this.emptyRoot) ? null : stub(root)
+    this.pruning = opts.pruning ?? false
+    this.root = equalsBytes(root, KECCAK256_RLP) ? null : stub(root)
   }
 
   /** The value under `key` (its full bytes, e.g. a hashed key), or undefined. */
@@ -141,7 +142,7 @@ export class TrieEditor {
     const puts: Array<[Uint8Array, Uint8Array]> = []
     let root: Uint8Array
     const r = this.root
-    if (r === null) root = this.emptyRoot
+    if (r === null) root = KECCAK256_RLP
     else if (r.kind === STUB) root = r.hash
     else if (r.stored !== undefined) root = r.stored
     else {
@@ -150,9 +151,10 @@ export class TrieEditor {
       puts.push([this.key(root), enc])
       r.stored = root
     }
+    const replaced: Uint8Array[] = []
+    if (this.replaced.length === 0) return { root, puts, replaced }
     const put = new Set<string>()
     for (const [k] of puts) put.add(hex(k))
-    const replaced: Uint8Array[] = []
     const seen = new Set<string>()
     for (const h of this.replaced) {
       const k = this.key(h)
@@ -185,10 +187,10 @@ export class TrieEditor {
     return c.kind === STUB ? await this.load(c) : c
   }
 
-  /** The first edit of a stored node: its hash is replaced. */
+  /** The first edit of a stored node: it is no longer stored under its hash (which a pruning trie deletes). */
   private touch(n: Node): void {
     if (n.stored !== undefined) {
-      this.replaced.push(n.stored)
+      if (this.pruning) this.replaced.push(n.stored)
       n.stored = undefined
     }
   }

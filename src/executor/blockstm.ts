@@ -46,7 +46,10 @@ export { WorkerFailureError }
 export { DEFAULT_SCHEDULER, UnknownSchedulerError } from '../scheduler/create.js'
 
 export interface BlockSTMOptions {
-  /** Threads executing the block: worker threads (1 runs Block-STM on the calling thread). */
+  /**
+   * Threads executing the block: worker threads, or with `callerExecutes` the calling thread
+   * and `threads − 1` workers (1 runs Block-STM on the calling thread).
+   */
   threads: number
   /**
    * The calling thread is one of `threads` (default false): it runs `lanes` executions of

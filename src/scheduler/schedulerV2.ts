@@ -64,7 +64,6 @@ import type { BlockScheduler, SchedulerKind, SchedulerStats } from './types.js'
 const AD_TX = 0
 const AD_NEXT = 1
 
-/** This thread's time origin, read once (the getter allocates on every call). */
 /**
  * How much useful execution time must exceed the wall time for a block to count as
  * progressing (module comment, item 4). At exactly 1, a chain of conflicts (each transaction
@@ -76,6 +75,7 @@ const AD_NEXT = 1
  */
 const PROGRESS_MARGIN = 1.25
 
+/** This thread's time origin, read once (the getter allocates on every call). */
 const ORIGIN = performance.timeOrigin
 const nowMs = (): number => ORIGIN + performance.now()
 
