@@ -21,9 +21,12 @@ case ",$PARTS," in *,startup,*)
   for i in 1 2 3 4 5; do t node-e0 node -e 0; t help $BIN --help; t version $BIN --version; done ;; esac
 case ",$PARTS," in *,process,*)
   cd "$APP"
-  for i in 1 2 3; do
+  # Both engines with the command's tiering and with V8's default (--default-jit).
+  for i in 1 2 3 4; do
     t blockstm-t2 $BIN block erc20 --engine blockstm --threads 2 --json
     t sequential $BIN block erc20 --engine sequential --json
+    t blockstm-t2-default-jit $BIN block erc20 --engine blockstm --threads 2 --default-jit --json
+    t sequential-default-jit $BIN block erc20 --engine sequential --default-jit --json
     [ $i -le 2 ] && t runblock node runblock-baseline.mjs erc20
   done
   cd "$ROOT" ;; esac

@@ -7,15 +7,7 @@
  * command's name and one-line description for `--help`, and how to load it; to add a command,
  * add a row (its module exports a function that registers it on the program, as block.ts does).
  */
-import { readFileSync } from 'node:fs'
-import { Command, CommanderError } from 'commander'
-import { fail } from './util.js'
-
-interface CommandEntry {
-  name: string
-  description: string
-  load: () => Promise<(program: Command) => unknown>
-}
+import { runCli, type CommandEntry } from './program.js'
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'bench-core', description: 'time sequential, Block-STM and the ideal split on a block of CPU-bound mock transactions', load: async () => (await import('./benchCore.js')).registerBenchCoreCommand },
@@ -30,36 +22,4 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'workload', description: 'write a generated benchmark block as a fixture directory (for block and bench --block)', load: async () => (await import('./workload.js')).registerWorkloadCommand },
 ]
 
-/** The package's version (package.json two levels up from src/cli or dist/cli). */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-}
-
-async function main(argv: string[]): Promise<void> {
-  const program = new Command()
-  program
-    .name('blockstm')
-    .description('Execute Ethereum blocks in parallel with Block-STM on the @ethereumjs EVM')
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .exitOverride()
-    .configureOutput({ writeErr: () => {} })
-  // The command named on the command line (`blockstm help <name>` too) is loaded in full;
-  // the others are registered by name and description only, for the overview.
-  const args = argv.slice(2)
-  const wanted = args[0] === 'help' ? args[1] : args[0]
-  for (const c of COMMANDS) {
-    if (c.name === wanted) (await c.load())(program)
-    else program.command(c.name).description(c.description)
-  }
-  await program.parseAsync(argv)
-}
-
-try {
-  await main(process.argv)
-} catch (e) {
-  if (e instanceof CommanderError) {
-    if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0)
-    fail(e.message.replace(/^error: /, ''), 2)
-  }
-  fail(e, process.exitCode === 1 ? 1 : 2)
-}
+await runCli(process.argv, COMMANDS)

@@ -65,7 +65,7 @@ export interface StaticBatchResult<O> extends BlockResult<O> {
   plan?: Plan
 }
 
-const workerUrl = siblingUrl(import.meta.url, 'worker')
+const workerUrl = siblingUrl(import.meta.url, 'batchWorker')
 
 export async function createStaticBatchExecutor(opts: StaticBatchOptions): Promise<StaticBatchExecutor> {
   const ex = new StaticBatchExecutor(opts)

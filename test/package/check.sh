@@ -7,7 +7,9 @@
 #     plain-JS VM module;
 #  3. type-check a consumer .ts under strict against the shipped declarations;
 #  4. publint and attw (ESM entry points) on the tarball;
-#  5. esbuild-bundle the consumer (worker.js and txvm.js as separate entry points) and run it.
+#  5. esbuild-bundle the consumer (worker.js and txvm.js as separate entry points) and run it;
+#  6. `blockstm block` through the installed bin runs the command-line bundle (dist/cli-bundle):
+#     it still runs, with Block-STM and the static-batch planner, once dist/cli/ is moved away.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -15,7 +17,7 @@ FIXTURE=${BLOCKSTM_PACKAGE_FIXTURE:-$ROOT/fixtures/mainnet/6196166}
 [ -n "${BLOCKSTM_FIXTURES:-}" ] && FIXTURE=${BLOCKSTM_PACKAGE_FIXTURE:-$BLOCKSTM_FIXTURES/mainnet/6196166}
 T0=$(date +%s)
 # dist/ is built by `prepare` (npm ci / npm install); rebuild only when a source is newer.
-if [ ! -f dist/index.js ] || [ -n "$(find src -newer dist/index.js -name '*.ts' -print -quit)" ]; then npm run -s build; fi
+if [ ! -f dist/index.js ] || [ ! -f dist/cli-bundle/block.js ] || [ -n "$(find src -newer dist/index.js -name '*.ts' -print -quit)" ]; then npm run -s build; fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 TGZ=$(npm pack --ignore-scripts --silent --pack-destination "$WORK" | tail -1)
@@ -49,4 +51,13 @@ node --input-type=module -e "
 "
 ls "$WORK/app/out"
 node "$WORK/app/out/app.js" "$FIXTURE"
+# The bin runs `blockstm block` from the command-line bundle: with dist/cli/ gone it still runs.
+cd "$WORK/app"
+mv node_modules/blockstm-evm/dist/cli node_modules/blockstm-evm/dist/cli.away
+for engine in "blockstm --threads 2" "static-batch --threads 2"; do
+  npx --no-install blockstm block "$FIXTURE" --engine $engine --json > block-out.json
+  node -e "const r = JSON.parse(require('fs').readFileSync('block-out.json', 'utf8')); if (!r.headerMatch.gasUsed || !r.headerMatch.logsBloom || r.headerMatch.receiptsRoot === false) process.exit(1); console.log('bundled blockstm block (' + r.engine + '): header matches')"
+done
+mv node_modules/blockstm-evm/dist/cli.away node_modules/blockstm-evm/dist/cli
+cd "$ROOT"
 echo "packaging check passed in $(( $(date +%s) - T0 )) s"
