@@ -21,13 +21,15 @@ case ",$PARTS," in *,startup,*)
   for i in 1 2 3 4 5; do t node-e0 node -e 0; t help $BIN --help; t version $BIN --version; done ;; esac
 case ",$PARTS," in *,process,*)
   cd "$APP"
-  # Both engines with the command's tiering and with V8's default (--default-jit).
+  # Block-STM with the command's tiering and with V8's default (--default-jit); CPU seconds too.
   for i in 1 2 3 4; do
     t blockstm-t2 $BIN block erc20 --engine blockstm --threads 2 --json
     t sequential $BIN block erc20 --engine sequential --json
     t blockstm-t2-default-jit $BIN block erc20 --engine blockstm --threads 2 --default-jit --json
-    t sequential-default-jit $BIN block erc20 --engine sequential --default-jit --json
     [ $i -le 2 ] && t runblock node runblock-baseline.mjs erc20
+  done
+  for e in "--engine blockstm --threads 2" "--engine sequential" "--engine blockstm --threads 2 --default-jit"; do
+    say "cpu $e: $( { /usr/bin/time -f 'wall %e user %U sys %S' $BIN block erc20 $e --json > /dev/null; } 2>&1 )"
   done
   cd "$ROOT" ;; esac
 case ",$PARTS," in *,latency,*)

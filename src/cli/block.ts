@@ -31,15 +31,17 @@ interface BlockOpts {
 }
 
 /**
- * V8's interrupt budget for this process's one block: 1,000,000 bytes of bytecode run before a
- * function's next tier-up check, against V8's default of 67,584. A process that runs one block
- * spends much of its CPU time optimising functions it then barely uses: at the default, the
- * 2,000-transaction ERC-20 block's Block-STM process used 3.6-4.1 s of CPU (main thread,
- * worker and V8's compiler threads) for 2.1-2.4 s of wall time on two cores, and with this
- * budget 2.7-3.0 s (docs/benchmarks.md, "Packaging and start-up"). The flag is process-wide and
- * is set before the engine's workers start, so they run under it too; it is a tiering
- * threshold only (no heap or code layout changes), which V8 reads each time a budget runs out.
- * The library never sets it: a long-lived caller keeps V8's defaults.
+ * V8's interrupt budget for a one-block Block-STM process: 1,000,000 bytes of bytecode run
+ * before a function's next tier-up check, against V8's default of 67,584. With two threads
+ * executing on two cores, the optimising compiler's background threads take CPU from them: at
+ * the default, the 2,000-transaction ERC-20 block's Block-STM process used 3.6-4.1 s of CPU
+ * (both threads and V8's compiler threads) for 2.1-2.4 s of wall time, and with this budget
+ * 2.7-3.0 s. The sequential engine runs one thread, its compiles use the idle core, and it was
+ * not faster with this budget, so it keeps V8's default (docs/benchmarks.md, "Packaging and
+ * start-up"). The flag is process-wide and is set before the engine's workers start, so they
+ * run under it too; it is a tiering threshold only (no heap or code-layout change), which V8
+ * reads each time a function's budget runs out. The library never sets it: a long-lived
+ * caller keeps V8's defaults.
  */
 export const SHORT_RUN_INTERRUPT_BUDGET = 1_000_000
 
@@ -67,7 +69,7 @@ function parsePredictor(v: string): EvmPredictorName {
 
 /** Runs the command; returns the exit code. */
 export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<number> {
-  if (opts.shortRunJit !== false) shortRunTiering()
+  if (opts.shortRunJit !== false && opts.engine === 'blockstm') shortRunTiering()
   const threads = opts.engine === 'sequential' ? 1 : opts.threads
   if (opts.timeline !== undefined && opts.engine !== 'blockstm') {
     process.stderr.write('error: --timeline needs --engine blockstm\n')
@@ -169,7 +171,7 @@ export function registerBlockCommand(program: Command): Command {
     .option('--poststate <file>', 'write the post-state (prestateTracer format, null for deleted accounts)')
     .option('--scheduler <v>', SCHEDULER_HELP, parseScheduler)
     .option('--json', 'print one JSON object')
-    .option('--default-jit', "keep V8's default tiering (without it, this one-block process raises V8's interrupt budget)")
+    .option('--default-jit', "blockstm: keep V8's default tiering (without it, the one-block process raises V8's interrupt budget)")
     .action(async (dir: string, opts: BlockOpts & { defaultJit?: boolean }) => {
       if (opts.defaultJit === true) opts.shortRunJit = false
       process.exitCode = await runBlockCommand(dir, opts)
