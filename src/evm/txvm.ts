@@ -29,6 +29,7 @@ import { SenderTable } from './senderTable.js'
 import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
 import { blockHashChain, commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
 import { encodeReceiptTail, type Log } from './receipts.js'
+import { getKZG, nativeEcrecover } from './crypto.js'
 
 export interface EvmBlockPayload {
   /** The block, RLP-serialized. */
@@ -293,6 +294,16 @@ export async function prefetch(payload: unknown, from: number, stop: () => boole
     next = senders.prefetch(next, PREFETCH_CHUNK)
     await new Promise<void>((resolve) => setImmediate(resolve))
   }
+}
+
+/**
+ * The engine's optional warm-up (see TransactionVMModule), run by each worker before its first
+ * block: the native ecrecover binding and the KZG setup (from Cancun on every block's Common
+ * carries it), ~100 ms of a cold worker's time that the first block would otherwise wait for.
+ */
+export async function warmUp(): Promise<void> {
+  nativeEcrecover()
+  await getKZG()
 }
 
 export async function createTransactionVM(payload: unknown, lane: number): Promise<TransactionVM<EvmTxOutput>> {

@@ -25,6 +25,8 @@ const init = workerData as WorkerInit
 const port = parentPort!
 const mem = new SharedMemory(init.buffer)
 const modP = loadVMModule(init.vmModule)
+// What every block needs, loaded while this worker waits for its first block (types.ts).
+void modP.then((m) => m.warmUp?.()).catch(() => {})
 
 /** Counts the messages received: a prefetch stops when another message arrives. */
 let received = 0

@@ -18,6 +18,8 @@ const init = workerData as WorkerInit
 const port = parentPort!
 const mem = new SharedMemory(init.buffer)
 const modP = loadVMModule(init.vmModule)
+// What every block needs, loaded while this worker waits for its first batch (executor/types.ts).
+void modP.then((m) => m.warmUp?.()).catch(() => {})
 
 async function waitChange(i32: Int32Array, at: number, value: number): Promise<void> {
   while (Atomics.load(i32, at) === value) {
