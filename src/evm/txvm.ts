@@ -21,7 +21,7 @@
 import { Mainnet, type Common } from '@ethereumjs/common'
 import type { Block } from '@ethereumjs/block'
 import { type VM, createVM, runTx } from '@ethereumjs/vm'
-import { EthereumJSError, type Account, type Address } from '@ethereumjs/util'
+import { EthereumJSError, bytesToHex, type Account, type Address } from '@ethereumjs/util'
 import type { IncarnationView, TransactionVM } from '../executor/types.js'
 import { BlockSTMStateManager, LazyAccount, PendingRead } from './stateManager.js'
 import { enableJumpAnalysisCache } from './jumpAnalysis.js'
@@ -30,6 +30,7 @@ import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
 import { blockHashChain, commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
 import { encodeReceiptTail, type Log } from './receipts.js'
 import { getKZG, nativeEcrecover } from './crypto.js'
+import { keccak256 } from './keccak.js'
 
 export interface EvmBlockPayload {
   /** The block, RLP-serialized. */
@@ -95,6 +96,8 @@ interface BlockContext {
   lazyPrev: number[]
   /** The fee recipient's address (lower-case hex), whose own transactions wait for lower ones. */
   coinbase: string
+  /** Per transaction: its sender (lower-case hex), null when it does not recover; filled on first use. */
+  senderHex: Array<string | null | undefined>
 }
 
 interface Lane {
@@ -136,6 +139,7 @@ async function contextFor(p: EvmBlockPayload): Promise<BlockContext> {
         lastBySender: new Map(),
         lazyPrev: [],
         coinbase: block.header.coinbase.toString(),
+        senderHex: [],
       }
     })()
     contexts.set(p, c)
@@ -189,12 +193,20 @@ async function laneFor(p: EvmBlockPayload, lane: number, ctx: BlockContext): Pro
 }
 
 function senderOf(ctx: BlockContext, i: number): string | undefined {
-  if (ctx.senders !== undefined && !ctx.senders.ensure(i)) return undefined
-  try {
-    return ctx.txs.tx(i).getSenderAddress().toString()
-  } catch {
-    return undefined
+  const known = ctx.senderHex[i]
+  if (known !== undefined) return known ?? undefined
+  // The address from the recovered key with the binding's keccak (WebAssembly): the
+  // transaction's own getSenderAddress() hashes with @noble/hashes on every call, 10-40 µs.
+  let hex: string | null = null
+  if (ctx.senders === undefined || ctx.senders.ensure(i)) {
+    try {
+      hex = bytesToHex(keccak256(ctx.txs.tx(i).getSenderPublicKey()).subarray(12))
+    } catch {
+      hex = null
+    }
   }
+  ctx.senderHex[i] = hex
+  return hex ?? undefined
 }
 
 function prevSameSender(ctx: BlockContext, i: number): number {
