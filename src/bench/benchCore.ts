@@ -78,6 +78,8 @@ export interface LatencyBenchResult {
   fallback: string | null
   identical: boolean
   warmupRounds: number
+  /** Blocks Block-STM ran alone before the rounds (JIT warm-up; see benchLatency). */
+  parallelWarmupBlocks: number
 }
 
 export interface BenchCoreResult {
@@ -126,12 +128,6 @@ export async function benchCore(opts: BenchCoreOptions): Promise<BenchCoreResult
     let seqResult: BlockResult<unknown> | undefined
     let parResult: BlockResult<unknown> | undefined
     let identical = true
-    // JIT warm-up of Block-STM alone before the rounds: a harness round runs the sequential
-    // engine for seconds (2,000 transactions of ~1 ms) and Block-STM for ~0.1 s, so after the
-    // harness's few warm-up rounds each of Block-STM's threads has run only a few thousand
-    // executions, and its times still fell by a quarter from one round to the next (from
-    // 0.34 to 0.75 of the bound over the first six blocks at K = 10,000).
-    for (let i = 0; i < LATENCY_PARALLEL_WARMUP; i++) await par.execute(job)
     const timings = await timeEngines(
       [
         {
@@ -205,8 +201,11 @@ export async function benchLatency(opts: LatencyBenchOptions): Promise<LatencyBe
     // engine for seconds (2,000 transactions of ~1 ms) and Block-STM for ~0.1 s, so after the
     // harness's few warm-up rounds each of Block-STM's threads has run only a few thousand
     // executions, and its times still fell by a quarter from one round to the next (from
-    // 0.34 to 0.75 of the bound over the first six blocks at K = 10,000).
-    for (let i = 0; i < LATENCY_PARALLEL_WARMUP; i++) await par.execute(job)
+    // 0.34 to 0.75 of the bound over the first six blocks at K = 10,000). At most
+    // LATENCY_PARALLEL_WARMUP blocks and about 3 s (a contended block that runs serially
+    // takes as long as the sequential engine).
+    let warmupBlocks = 0
+    for (let spent = 0; warmupBlocks < LATENCY_PARALLEL_WARMUP && spent < 3000; warmupBlocks++) spent += (await par.execute(job)).stats.wallMs
     const timings = await timeEngines(
       [
         {
@@ -255,6 +254,7 @@ export async function benchLatency(opts: LatencyBenchOptions): Promise<LatencyBe
       fallback: st.fallback ?? null,
       identical,
       warmupRounds: timings.get('blockstm')!.warmupRounds,
+      parallelWarmupBlocks: warmupBlocks,
     }
   } finally {
     await Promise.all([par.close(), seq.close()])
