@@ -33,12 +33,12 @@ interface BlockOpts {
 /**
  * V8's interrupt budget for a one-block Block-STM process: 1,000,000 bytes of bytecode run
  * before a function's next tier-up check, against V8's default of 67,584. With two threads
- * executing on two cores, the optimising compiler's background threads take CPU from them: at
- * the default, the 2,000-transaction ERC-20 block's Block-STM process used 3.6-4.1 s of CPU
- * (both threads and V8's compiler threads) for 2.1-2.4 s of wall time, and with this budget
- * 2.7-3.0 s. The sequential engine runs one thread, its compiles use the idle core, and it was
- * not faster with this budget, so it keeps V8's default (docs/benchmarks.md, "Packaging and
- * start-up"). The flag is process-wide and is set before the engine's workers start, so they
+ * executing on two cores, the optimising compiler's background threads take CPU from them: the
+ * 2,000-transaction ERC-20 block's Block-STM process used 3.4-4.3 s of CPU (both threads and
+ * V8's compiler threads) at the default and 2.8-3.2 s with this budget, and finished 0.2-0.6 s
+ * sooner. The sequential engine runs one thread, its compiles use the idle core, and it was
+ * not faster with this budget, so it keeps V8's default (docs/benchmarks.md, "A one-block
+ * process"). The flag is process-wide and is set before the engine's workers start, so they
  * run under it too; it is a tiering threshold only (no heap or code-layout change), which V8
  * reads each time a function's budget runs out. The library never sets it: a long-lived
  * caller keeps V8's defaults.
