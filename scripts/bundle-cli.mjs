@@ -1,7 +1,7 @@
 /**
  * Builds the command-line bundle dist/cli-bundle/ (part of `npm run build`): `blockstm block`
  * as a few files instead of some hundreds of modules, so that a one-block process and its
- * worker threads load in tens of milliseconds (docs/benchmarks.md, "Packaging and start-up").
+ * worker threads load in tens of milliseconds (docs/benchmarks.md, "A one-block process").
  *
  * Entries, each named as the code that starts it looks it up next to itself
  * (`siblingUrl(import.meta.url, name)`, `new URL('./txvm.js', import.meta.url)`):

@@ -4,7 +4,7 @@
  * package. The command is the same as in main.ts; only its loading differs: one file per
  * thread (this entry, the engine's worker, the transaction VM, the planner's worker, and the
  * chunks they share) instead of some hundreds of modules, because a one-block process spends a
- * large part of its time loading them (docs/benchmarks.md, "Packaging and start-up").
+ * large part of its time loading them (docs/benchmarks.md, "A one-block process").
  */
 import { runCli } from './program.js'
 import { registerBlockCommand } from './block.js'
