@@ -203,3 +203,15 @@ export async function loadVMModule<O>(vmModule: string): Promise<TransactionVMMo
   }
   return mod
 }
+
+/**
+ * {@link loadVMModule} in a worker thread: also starts the module's optional `warmUp`, while
+ * the worker waits for its first block (not awaited; a failure is ignored, see
+ * TransactionVMModule.warmUp). The Block-STM and static-batch workers load their VM module
+ * through this.
+ */
+export function loadWorkerVMModule<O>(vmModule: string): Promise<TransactionVMModule<O>> {
+  const mod = loadVMModule<O>(vmModule)
+  void mod.then((m) => m.warmUp?.()).catch(() => {})
+  return mod
+}

@@ -16,7 +16,7 @@ import { CapacityError, H, SharedMemory, EngineAbortedError } from '../mvmemory/
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { openScheduler } from '../scheduler/create.js'
 import { ExecutorLane, OutputBuffer, errorMessage, settleLanes, type TraceEvent } from './executor.js'
-import { loadVMModule } from './types.js'
+import { loadWorkerVMModule } from './types.js'
 import { encodeOutputs, type BlockMessage, type PrepareMessage, type WorkerInit, type WorkerReply } from './protocol.js'
 import { faults } from './faults.js'
 import { EngineInvariantError } from './errors.js'
@@ -24,9 +24,7 @@ import { EngineInvariantError } from './errors.js'
 const init = workerData as WorkerInit
 const port = parentPort!
 const mem = new SharedMemory(init.buffer)
-const modP = loadVMModule(init.vmModule)
-// What every block needs, loaded while this worker waits for its first block (types.ts).
-void modP.then((m) => m.warmUp?.()).catch(() => {})
+const modP = loadWorkerVMModule(init.vmModule)
 
 /** Counts the messages received: a prefetch stops when another message arrives. */
 let received = 0

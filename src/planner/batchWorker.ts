@@ -9,7 +9,7 @@ import { CapacityError, SharedMemory, EngineAbortedError } from '../mvmemory/sha
 import { EngineInvariantError } from '../executor/errors.js'
 import { MVMemory } from '../mvmemory/mvMemory.js'
 import { OutputBuffer, errorMessage } from '../executor/executor.js'
-import { loadVMModule } from '../executor/types.js'
+import { loadWorkerVMModule } from '../executor/types.js'
 import { encodeOutputs, type WorkerInit } from '../executor/protocol.js'
 import { C, CMD_END, TxRunner } from './runner.js'
 import type { PlannerBlockMessage, PlannerReply } from './protocol.js'
@@ -17,9 +17,7 @@ import type { PlannerBlockMessage, PlannerReply } from './protocol.js'
 const init = workerData as WorkerInit
 const port = parentPort!
 const mem = new SharedMemory(init.buffer)
-const modP = loadVMModule(init.vmModule)
-// What every block needs, loaded while this worker waits for its first batch (executor/types.ts).
-void modP.then((m) => m.warmUp?.()).catch(() => {})
+const modP = loadWorkerVMModule(init.vmModule)
 
 async function waitChange(i32: Int32Array, at: number, value: number): Promise<void> {
   while (Atomics.load(i32, at) === value) {
