@@ -365,7 +365,7 @@ describe('fixture directories: loaders and `blockstm block`', () => {
     process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write
     process.stdout.write = (() => true) as typeof process.stdout.write
     try {
-      const code = await runBlockCommand(d, { engine, threads: 2, shortRunJit: false }).catch((e: Error) => {
+      const code = await runBlockCommand(d, { engine, threads: 2, defaultJit: true }).catch((e: Error) => {
         stderr += `uncaught ${e.name}: ${e.message}\n`
         return -1
       })

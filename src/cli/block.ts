@@ -26,8 +26,8 @@ interface BlockOpts {
   scheduler?: SchedulerKind
   /** blockstm: the calling thread executes too (default; --no-caller-executes turns it off). */
   callerExecutes?: boolean
-  /** false (--default-jit): keep V8's default tiering instead of {@link shortRunTiering}. */
-  shortRunJit?: boolean
+  /** --default-jit: keep V8's default tiering instead of {@link shortRunTiering}. */
+  defaultJit?: boolean
 }
 
 /**
@@ -69,7 +69,7 @@ function parsePredictor(v: string): EvmPredictorName {
 
 /** Runs the command; returns the exit code. */
 export async function runBlockCommand(dir: string, opts: BlockOpts): Promise<number> {
-  if (opts.shortRunJit !== false && opts.engine === 'blockstm') shortRunTiering()
+  if (opts.defaultJit !== true && opts.engine === 'blockstm') shortRunTiering()
   const threads = opts.engine === 'sequential' ? 1 : opts.threads
   if (opts.timeline !== undefined && opts.engine !== 'blockstm') {
     process.stderr.write('error: --timeline needs --engine blockstm\n')
@@ -172,8 +172,7 @@ export function registerBlockCommand(program: Command): Command {
     .option('--scheduler <v>', SCHEDULER_HELP, parseScheduler)
     .option('--json', 'print one JSON object')
     .option('--default-jit', "blockstm: keep V8's default tiering (without it, the one-block process raises V8's interrupt budget)")
-    .action(async (dir: string, opts: BlockOpts & { defaultJit?: boolean }) => {
-      if (opts.defaultJit === true) opts.shortRunJit = false
+    .action(async (dir: string, opts: BlockOpts) => {
       process.exitCode = await runBlockCommand(dir, opts)
     })
 }

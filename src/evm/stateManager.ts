@@ -456,15 +456,8 @@ export class BlockSTMStateManager implements StateManagerInterface, AccountField
    * slow base state the epoch and the slot are read together: one round trip.
    */
   private async slotValue(epochEntry: Entry, current: boolean, slot: Entry): Promise<Uint8Array> {
-    let epoch: number
-    let s: SlotVal
-    if (this.asyncMode) {
-      const e = current ? this.curAsync(epochEntry) : this.readValAsync(epochEntry)
-      ;[epoch, s] = (await settleAll([e, this.readValAsync(slot)])) as [number, SlotVal]
-    } else {
-      epoch = (await (current ? this.curAsync(epochEntry) : this.readValAsync(epochEntry))) as number
-      s = (await this.readValAsync(slot)) as SlotVal
-    }
+    const epochRead = current ? this.curAsync(epochEntry) : this.readValAsync(epochEntry)
+    const [epoch, s] = (this.asyncMode ? await settleAll([epochRead, this.readValAsync(slot)]) : [await epochRead, await this.readValAsync(slot)]) as [number, SlotVal]
     return s.epoch === epoch ? s.value : EMPTY
   }
 
