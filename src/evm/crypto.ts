@@ -94,7 +94,7 @@ function loadKZG(): KzgLike {
  * Why lazy: only the point-evaluation precompile and blob computations call it, and most
  * blocks call neither, while loading costs ~65 ms of a thread's time. Loaded eagerly, every
  * cold thread paid it before its first block (`blockstm block` on a 2,000-transaction
- * Cancun block: median 1.57 s → 1.50 s without it, docs/benchmarks.md).
+ * Cancun block: median 1.60 s → 1.57 s, docs/benchmarks.md, session 10).
  *
  * Both packages are resolved first. Where they do not resolve from here (a program bundled
  * with esbuild, whose bundle inlined them through the `import()`s below and ships without
