@@ -66,6 +66,8 @@ type KzgLike = Record<(typeof KZG_METHODS)[number], (...args: never[]) => unknow
 let kzgFacade: KzgLike | undefined
 let kzgInstance: KzgLike | undefined
 let kzgFailure: Error | undefined
+/** The setup imported at once, where the packages do not resolve from this module (see getKZG). */
+let eagerKZG: Promise<unknown> | undefined
 
 /**
  * Loads micro-eth-signer's KZG with the mainnet trusted setup, synchronously: both packages
@@ -122,8 +124,6 @@ export function getKZG(): Promise<unknown> {
   kzgFacade = facade
   return Promise.resolve(facade)
 }
-
-let eagerKZG: Promise<unknown> | undefined
 
 /** Whether this thread has loaded the KZG setup (tests). */
 export function kzgLoaded(): boolean {
