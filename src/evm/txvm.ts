@@ -314,8 +314,9 @@ export async function prefetch(payload: unknown, from: number, stop: () => boole
 /**
  * The engine's optional warm-up (see TransactionVMModule), run by each worker before its first
  * block: the native ecrecover binding, which the first block would otherwise wait for, and the
- * KZG object every Common carries from Cancun on (a facade: the setup itself loads on its
- * first use, crypto.ts).
+ * KZG object every Common carries from Cancun on: a facade whose setup loads on first use,
+ * except where the KZG packages do not resolve (a user's bundle), where the setup itself is
+ * built now (crypto.ts).
  */
 export async function warmUp(): Promise<void> {
   nativeEcrecover()

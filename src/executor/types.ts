@@ -81,9 +81,9 @@ export interface TransactionVMModule<Output = unknown> {
    */
   prefetch?(payload: unknown, from: number, stop: () => boolean): Promise<void>
   /**
-   * Optional: loads what every block will need (for Ethereum: the native ecrecover binding and
-   * the KZG setup), called once by each worker as soon as the module has loaded, while the
-   * worker would otherwise wait for its first block. Not awaited: a block that arrives first
+   * Optional: loads what every block will need (for Ethereum: the native ecrecover binding),
+   * called once by each worker as soon as the module has loaded, while the worker would
+   * otherwise wait for its first block. Not awaited: a block that arrives first
    * waits on the same loads through its own path. It must not change any result; a failure
    * here is ignored, since the block's own path meets it again and reports it.
    */
